@@ -1,0 +1,59 @@
+// The cluster state snapshot (DESIGN.md §4): one format for live and simulated state.
+
+export const NODE_FLAG_NAMES = ['DISCONNECTED', 'UNHEALTHY', 'DISABLED', 'BANNED', 'DELETED', 'STOPPED'] as const
+export type NodeFlag = (typeof NODE_FLAG_NAMES)[number]
+
+/** CTDB's wire values (protocol.h). */
+export const NODE_FLAG_BITS: Record<NodeFlag, number> = {
+  DISCONNECTED: 0x01,
+  UNHEALTHY: 0x02,
+  DISABLED: 0x04,
+  BANNED: 0x08,
+  DELETED: 0x10,
+  STOPPED: 0x20,
+}
+
+/** DISCONNECTED | BANNED | DELETED | STOPPED */
+export const INACTIVE_MASK = 0x39
+
+export interface NodeState {
+  pnn: number
+  name?: string
+  address?: string
+  flags: NodeFlag[]
+  /** Link state of the node's public interfaces, when known. */
+  interfaces?: Record<string, 'up' | 'down'>
+}
+
+export interface PublicAddressState {
+  address: string
+  /** pnn holding it, -1 when nobody does. */
+  pnn: number
+}
+
+export interface ClusterState {
+  cluster: string
+  configRevision?: number
+  generation?: number
+  /** pnn of the leader, -1 or absent when there is none. */
+  leader?: number
+  /** The node this snapshot was taken from (printed as "(THIS NODE)"). */
+  thisNode?: number
+  nodes: NodeState[]
+  publicAddresses: PublicAddressState[]
+}
+
+export function flagBits(flags: readonly NodeFlag[]): number {
+  let bits = 0
+  for (const f of flags) bits |= NODE_FLAG_BITS[f]
+  return bits
+}
+
+/**
+ * Flags of a pnn as the snapshot reports them; a node absent from the snapshot is DISCONNECTED
+ * (DESIGN.md §4).
+ */
+export function nodeFlagBits(state: ClusterState, pnn: number): number {
+  const node = state.nodes.find((n) => n.pnn === pnn)
+  return node ? flagBits(node.flags) : NODE_FLAG_BITS.DISCONNECTED
+}
