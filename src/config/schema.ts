@@ -1,12 +1,13 @@
 // The cluster schema (schemas/cluster.schema.json, the single source of truth of the config
 // language) compiled with ajv, and ajv's errors turned into sentences a user can act on.
 import {readFileSync} from 'node:fs'
-import {Ajv2020, type ErrorObject, type ValidateFunction} from 'ajv/dist/2020.js'
+import type {ErrorObject, ValidateFunction} from 'ajv/dist/2020.js'
 import {closest, distance} from 'fastest-levenshtein'
 import {FORMATS} from './formats.js'
 import {pointer as makePointer} from './problems.js'
 
 export const CLUSTER_SCHEMA_URL = new URL('../../schemas/cluster.schema.json', import.meta.url)
+const PRECOMPILED_MODULE = './cluster-validator.js'
 
 export interface SchemaProblem {
   rule: string
@@ -18,24 +19,28 @@ export interface SchemaProblem {
 
 type JsonSchema = Record<string, unknown>
 
-let compiled: {validate: ValidateFunction; schema: JsonSchema} | undefined
+type Validator = ValidateFunction
+
+let schemaCache: JsonSchema | undefined
+let validatorCache: Validator | undefined
+
+// The build (scripts/build-validator.js) precompiles the schema into dist/config/cluster-validator.js:
+// compiling it at every start would cost more than the rest of `validate` (cold start target).
+const precompiled = (await import(PRECOMPILED_MODULE).catch(() => undefined)) as {validate: Validator} | undefined
+const compiler = precompiled ? undefined : await import('./schema-compiler.js')
 
 export function clusterSchema(): JsonSchema {
-  return compile().schema
+  schemaCache ??= JSON.parse(readFileSync(CLUSTER_SCHEMA_URL, 'utf8')) as JsonSchema
+  return schemaCache
 }
 
-function compile(): {validate: ValidateFunction; schema: JsonSchema} {
-  if (!compiled) {
-    const schema = JSON.parse(readFileSync(CLUSTER_SCHEMA_URL, 'utf8')) as JsonSchema
-    const ajv = new Ajv2020({allErrors: true, strict: true, allowUnionTypes: true, verbose: true})
-    for (const [name, def] of Object.entries(FORMATS)) ajv.addFormat(name, {type: 'string', validate: def.validate})
-    compiled = {validate: ajv.compile(schema), schema}
-  }
-  return compiled
+function validator(): Validator {
+  validatorCache ??= precompiled?.validate ?? compiler!.createAjv().compile(clusterSchema())
+  return validatorCache
 }
 
 export function validateAgainstSchema(data: unknown): SchemaProblem[] {
-  const {validate} = compile()
+  const validate = validator()
   if (validate(data)) return []
   const problems = (validate.errors ?? []).map((e) => describe(e, data))
   // One message per place and rule: ajv may report the same failure through several paths.
@@ -55,7 +60,7 @@ function describe(e: ErrorObject, data: unknown): SchemaProblem {
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String(p.additionalProperty)
-      const allowed = Object.keys(((e.parentSchema as JsonSchema).properties ?? {}) as JsonSchema)
+      const allowed = Object.keys((schemaAt(e.schemaPath.replace(/\/additionalProperties$/, '')).properties ?? {}) as JsonSchema)
       const guess = allowed.length > 0 ? closest(key, allowed) : undefined
       const hint = guess && similar(key, guess) ? `did you mean "${guess}"? ` : ''
       return {rule: 'schema.unknown-key', message: `unknown key "${key}": ${hint}allowed keys here are ${allowed.join(', ')}`, pointer: where + makePointer(key), atKey: true}
@@ -84,6 +89,15 @@ function describe(e: ErrorObject, data: unknown): SchemaProblem {
     default:
       return {rule: `schema.${e.keyword}`, message: e.message ?? 'invalid value', pointer: where, atKey: false}
   }
+}
+
+/** The subschema at an ajv schemaPath such as "#/properties/spec/properties/nodes/items". */
+function schemaAt(schemaPath: string): JsonSchema {
+  let cur: unknown = clusterSchema()
+  for (const raw of schemaPath.replace(/^#\/?/, '').split('/').filter((t) => t !== '')) {
+    cur = (cur as Record<string, unknown>)[raw.replace(/~1/g, '/').replace(/~0/g, '~')]
+  }
+  return (cur ?? {}) as JsonSchema
 }
 
 function valueAt(data: unknown, ptr: string): unknown {
