@@ -1,0 +1,78 @@
+import {Command, Flags} from '@oclif/core'
+import {fileURLToPath} from 'node:url'
+
+export default class Daemon extends Command {
+  static override description = 'Run the ctdbctl node daemon: membership, node flags and leader election under the cluster lock.'
+
+  static override examples = [
+    '<%= config.bin %> daemon --config /etc/ctdbctl/cluster.yaml --node fs1',
+    '<%= config.bin %> daemon   # node, config, data dir from /etc/ctdbctl/node.yaml',
+  ]
+
+  static override flags = {
+    config: Flags.string({char: 'c', summary: 'Cluster file (YAML).', env: 'CTDBCTL_CONFIG', helpValue: 'FILE'}),
+    node: Flags.string({summary: 'Name of this node in the cluster file.', helpValue: 'NAME'}),
+    'data-dir': Flags.string({summary: 'Directory for this node\'s state (default /var/lib/ctdbctl).', helpValue: 'DIR'}),
+    'node-config': Flags.string({summary: 'Node-local settings file (default /etc/ctdbctl/node.yaml).', helpValue: 'FILE'}),
+    'log-level': Flags.string({summary: 'Log level.', options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], default: undefined}),
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(Daemon)
+    const {readNodeSettings, DEFAULT_NODE_CONFIG} = await import('../daemon/node-settings.js')
+    const {readConfig} = await import('../config/index.js')
+    const {default: pino} = await import('pino')
+    const {NodeDaemon} = await import('../daemon/daemon.js')
+    const {createLeaderLock} = await import('../daemon/mutex/leader-lock-factory.js')
+
+    let settings
+    try {
+      settings = readNodeSettings(flags['node-config'] ?? DEFAULT_NODE_CONFIG, flags['node-config'] !== undefined)
+    } catch (e) {
+      this.error((e as Error).message, {exit: 2})
+    }
+    const configFile = flags.config ?? settings.config
+    const nodeName = flags.node ?? settings.node
+    if (!configFile) this.error('no cluster file: give --config FILE (or CTDBCTL_CONFIG, or "config" in node.yaml)', {exit: 2})
+    if (!nodeName) this.error('which node is this? give --node NAME (or "node" in node.yaml)', {exit: 2})
+    let config
+    try {
+      config = await readConfig(configFile)
+    } catch (e) {
+      process.stderr.write(`${(e as Error).message}\n`)
+      return this.exit(1)
+    }
+    const level = flags['log-level'] ?? settings.logLevel ?? 'info'
+    const self = config.nodes.find((n) => n.name === nodeName)
+    const logger = pino({level, base: {cluster: config.name, node: nodeName, pnn: self?.pnn}, timestamp: pino.stdTimeFunctions.isoTime})
+    const cliPath = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
+    let daemon
+    try {
+      daemon = new NodeDaemon({
+        config,
+        nodeName,
+        dataDir: flags['data-dir'] ?? settings.dataDir ?? '/var/lib/ctdbctl',
+        logger,
+        createLeaderLock: (onChange) => createLeaderLock({config, pnn: self!.pnn, cliPath, logger, onChange}),
+      })
+    } catch (e) {
+      this.error((e as Error).message, {exit: 2})
+    }
+    let stopping = false
+    const shutdown = (signal: string) => {
+      if (stopping) return
+      stopping = true
+      logger.info({signal}, 'shutting down')
+      daemon.stop().then(
+        () => process.exit(0),
+        (e) => {
+          logger.error({err: e}, 'unclean shutdown')
+          process.exit(1)
+        },
+      )
+    }
+    process.on('SIGTERM', () => shutdown('SIGTERM'))
+    process.on('SIGINT', () => shutdown('SIGINT'))
+    await daemon.start()
+  }
+}

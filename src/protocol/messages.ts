@@ -1,0 +1,97 @@
+// Messages exchanged over NATS, with parsers that never throw: a malformed message from the
+// network is reported as undefined and dropped by the receiver, never crashes a daemon.
+import {NODE_FLAG_NAMES, type ClusterState, type NodeFlag} from '../cluster/state.js'
+
+export const PROTOCOL_VERSION = 1
+
+/** Flags a node reports about itself (DISCONNECTED and DELETED are decided by observers). */
+export type OwnFlag = Extract<NodeFlag, 'UNHEALTHY' | 'DISABLED' | 'BANNED' | 'STOPPED'>
+const OWN_FLAGS: readonly string[] = ['UNHEALTHY', 'DISABLED', 'BANNED', 'STOPPED']
+
+export interface Heartbeat {
+  v: 1
+  pnn: number
+  /** Random id of this daemon run: a restart is a new incarnation. */
+  incarnation: string
+  seq: number
+  flags: OwnFlag[]
+  /** The sender holds the cluster lock (it is the leader). */
+  holdsLock: boolean
+  /** Who the sender believes leads, -1 when nobody. */
+  leader: number
+  generation: number
+  uptimeMs: number
+}
+
+export interface Departure {
+  v: 1
+  pnn: number
+  incarnation: string
+}
+
+export const CONTROL_OPS = ['status', 'ban', 'unban', 'disable', 'enable', 'stop', 'continue'] as const
+export type ControlOp = (typeof CONTROL_OPS)[number]
+
+export interface ControlRequest {
+  v: 1
+  op: ControlOp
+  /** ban only. */
+  seconds?: number
+}
+
+export type ControlReply =
+  | {ok: true; changed: boolean; message?: string; state: ClusterState}
+  | {ok: false; error: string}
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+export function encode(message: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(message))
+}
+
+function decodeObject(data: Uint8Array): Record<string, unknown> | undefined {
+  try {
+    const v = JSON.parse(decoder.decode(data)) as unknown
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+const isPnn = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535
+const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0
+
+export function parseHeartbeat(data: Uint8Array): Heartbeat | undefined {
+  const m = decodeObject(data)
+  if (!m || m.v !== PROTOCOL_VERSION || !isPnn(m.pnn) || typeof m.incarnation !== 'string' || !isCount(m.seq)) return undefined
+  if (!Array.isArray(m.flags) || !m.flags.every((f) => OWN_FLAGS.includes(f as string))) return undefined
+  if (typeof m.holdsLock !== 'boolean' || !(m.leader === -1 || isPnn(m.leader)) || !isCount(m.generation) || !isCount(m.uptimeMs)) return undefined
+  return {v: 1, pnn: m.pnn, incarnation: m.incarnation, seq: m.seq, flags: m.flags as OwnFlag[], holdsLock: m.holdsLock, leader: m.leader as number, generation: m.generation, uptimeMs: m.uptimeMs}
+}
+
+export function parseDeparture(data: Uint8Array): Departure | undefined {
+  const m = decodeObject(data)
+  if (!m || m.v !== PROTOCOL_VERSION || !isPnn(m.pnn) || typeof m.incarnation !== 'string') return undefined
+  return {v: 1, pnn: m.pnn, incarnation: m.incarnation}
+}
+
+export function parseControlRequest(data: Uint8Array): ControlRequest | string {
+  const m = decodeObject(data)
+  if (!m || m.v !== PROTOCOL_VERSION) return 'malformed control request'
+  if (!CONTROL_OPS.includes(m.op as ControlOp)) return `unknown control ${JSON.stringify(m.op)}`
+  if (m.op === 'ban' && !(Number.isInteger(m.seconds) && (m.seconds as number) > 0 && (m.seconds as number) <= 31_536_000)) return 'ban needs a whole number of seconds between 1 and 31536000'
+  return {v: 1, op: m.op as ControlOp, ...(m.op === 'ban' ? {seconds: m.seconds as number} : {})}
+}
+
+export function parseControlReply(data: Uint8Array): ControlReply | undefined {
+  const m = decodeObject(data)
+  if (!m) return undefined
+  if (m.ok === false && typeof m.error === 'string') return {ok: false, error: m.error}
+  if (m.ok === true && typeof m.changed === 'boolean' && m.state && typeof m.state === 'object') return m as unknown as ControlReply
+  return undefined
+}
+
+export function isNodeFlag(v: unknown): v is NodeFlag {
+  return (NODE_FLAG_NAMES as readonly string[]).includes(v as string)
+}

@@ -1,0 +1,27 @@
+// Every NATS subject and bucket of a cluster, in one place (documented in docs/protocol.md).
+// All are prefixed with the cluster name, so several clusters can share NATS servers.
+
+export function subjects(cluster: string) {
+  const p = `ctdbctl.${cluster}`
+  return {
+    /** Each daemon publishes its heartbeat here every keepaliveInterval. */
+    heartbeat: (pnn: number) => `${p}.heartbeat.${pnn}`,
+    heartbeatAll: `${p}.heartbeat.*`,
+    /** A daemon that shuts down cleanly announces it here. */
+    departure: (pnn: number) => `${p}.departure.${pnn}`,
+    departureAll: `${p}.departure.*`,
+    /** Request/reply: an admin control for one node (ban, disable, status…). */
+    control: (pnn: number) => `${p}.control.${pnn}`,
+    /** Request/reply, queue group: any daemon answers with its view of the cluster. */
+    status: `${p}.status`,
+  }
+}
+
+export const STATUS_QUEUE = 'ctdbctl-status'
+
+export function buckets(cluster: string) {
+  return {
+    /** The cluster lock lease of `ctdbctl mutex nats-kv`. */
+    lock: `${cluster}_lock`,
+  }
+}
