@@ -13,6 +13,7 @@ export default class Daemon extends Command {
     config: Flags.string({char: 'c', summary: 'Cluster file (YAML).', env: 'CTDBCTL_CONFIG', helpValue: 'FILE'}),
     node: Flags.string({summary: 'Name of this node in the cluster file.', helpValue: 'NAME'}),
     'data-dir': Flags.string({summary: 'Directory for this node\'s state (default /var/lib/ctdbctl).', helpValue: 'DIR'}),
+    'nats-server': Flags.string({summary: 'NATS server to use first, normally the one on this node (default: the order of the cluster file).', helpValue: 'URL'}),
     'node-config': Flags.string({summary: 'Node-local settings file (default /etc/ctdbctl/node.yaml).', helpValue: 'FILE'}),
     'log-level': Flags.string({summary: 'Log level.', options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], default: undefined}),
   }
@@ -53,6 +54,7 @@ export default class Daemon extends Command {
         nodeName,
         dataDir: flags['data-dir'] ?? settings.dataDir ?? '/var/lib/ctdbctl',
         logger,
+        natsServer: flags['nats-server'] ?? settings.natsServer,
         createLeaderLock: (onChange) => createLeaderLock({config, pnn: self!.pnn, cliPath, logger, onChange}),
       })
     } catch (e) {

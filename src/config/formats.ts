@@ -54,7 +54,7 @@ export const FORMATS: Record<string, FormatDef> = {
     validate: (v) => {
       try {
         const u = new URL(v)
-        return ['nats:', 'tls:', 'ws:', 'wss:'].includes(u.protocol) && u.hostname !== '' && u.pathname.replace(/^\/$/, '') === ''
+        return ['nats:', 'tls:', 'ws:', 'wss:'].includes(u.protocol) && u.hostname !== '' && u.pathname.replace(/^\/$/, '') === '' && u.search === '' && u.hash === ''
       } catch {
         return false
       }

@@ -27,7 +27,7 @@ export function parseCidr(text: string): Cidr | undefined {
   if (slash < 0) return undefined
   const ip = parseIp(text.slice(0, slash))
   const bits = text.slice(slash + 1)
-  if (!ip || !/^\d{1,3}$/.test(bits)) return undefined
+  if (!ip || !/^(0|[1-9]\d{0,2})$/.test(bits)) return undefined
   const prefixLength = Number(bits)
   if (prefixLength > (ip.family === 4 ? 32 : 128)) return undefined
   return {address: ip.address, prefixLength, family: ip.family}
@@ -54,6 +54,17 @@ export function isNetworkAddress(c: Cidr): boolean {
     if (bytes[bit >> 3] & (0x80 >> (bit & 7))) return false
   }
   return true
+}
+
+/** The first host address of the network a CIDR belongs to (network address + 1). */
+export function firstHost(c: Cidr): string {
+  const bytes = parseIp(c.address)!.bytes
+  for (let bit = c.prefixLength; bit < bytes.length * 8; bit++) bytes[bit >> 3] &= ~(0x80 >> (bit & 7))
+  for (let i = bytes.length - 1; i >= 0; i--) {
+    bytes[i] = (bytes[i] + 1) & 0xff
+    if (bytes[i] !== 0) break
+  }
+  return c.family === 4 ? bytes.join('.') : ipaddr.fromByteArray(bytes).toString()
 }
 
 function prefixMatches(a: number[], b: number[], bits: number): boolean {

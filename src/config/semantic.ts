@@ -4,7 +4,7 @@
 import {existsSync} from 'node:fs'
 import {basename} from 'node:path'
 import {formatDuration, parseDuration} from './duration.js'
-import {cidrContains, isNetworkAddress, parseCidr, parseIp} from './ip.js'
+import {cidrContains, firstHost, isNetworkAddress, parseCidr, parseIp} from './ip.js'
 import {DEFAULTS} from './normalise.js'
 import {pointer, type Severity} from './problems.js'
 import {memberName, type RawCluster, type RawMember} from './raw.js'
@@ -92,7 +92,7 @@ export function checkSemantics(raw: RawCluster, options: SemanticOptions = {}): 
     const cidr = parseCidr(a.address)!
     if (publicSeen.has(cidr.address)) error('addresses.duplicate', `${at}/address`, `public address ${cidr.address} is already declared at publicAddresses[${publicSeen.get(cidr.address)}]`)
     else publicSeen.set(cidr.address, i)
-    if (isNetworkAddress(cidr)) error('addresses.network-address', `${at}/address`, `${a.address} names a network, not a host: give the address clients use, e.g. ${cidr.address.replace(/0$/, '10')}/${cidr.prefixLength}`)
+    if (isNetworkAddress(cidr)) error('addresses.network-address', `${at}/address`, `${a.address} names a network, not a host: give the address clients use, e.g. ${firstHost(cidr)}/${cidr.prefixLength}`)
     if (addressSeen.has(cidr.address)) error('addresses.node-address', `${at}/address`, `public address ${cidr.address} is the private address of node "${addressSeen.get(cidr.address)}"`)
     if (groupAddresses.has(cidr.address)) error('addresses.group-address', `${at}/address`, `public address ${cidr.address} is also the address of ${groupAddresses.get(cidr.address)}`)
     const ifaces = new Set<string>()

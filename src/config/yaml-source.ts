@@ -1,5 +1,5 @@
 // YAML loading that keeps source positions, so every problem can name its line and column.
-import {isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Document, type Node} from 'yaml'
+import {isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node} from 'yaml'
 import {type Problem} from './problems.js'
 
 export const MAX_CONFIG_BYTES = 1024 * 1024
@@ -8,7 +8,9 @@ const MAX_ALIASES = 50
 export interface YamlSource {
   text: string
   doc?: Document.Parsed
-  lineCounter: LineCounter
+  /** Offsets where each line starts (from the text itself: the parser's own counter misses
+   * newlines inside tokens it builds while recovering from syntax errors). */
+  lineStarts: number[]
   data?: unknown
 }
 
@@ -18,16 +20,15 @@ export interface Position {
 }
 
 export function parseYaml(text: string): {source: YamlSource; problems: Problem[]} {
-  const lineCounter = new LineCounter()
-  const source: YamlSource = {text, lineCounter}
+  const source: YamlSource = {text, lineStarts: lineStartsOf(text)}
   const located = (offset: number, rule: string, message: string): Problem => {
-    const {line, col} = lineCounter.linePos(offset)
-    return {severity: 'error', rule, message, pointer: '', line, column: col}
+    const {line, column} = linePosition(source, offset)
+    return {severity: 'error', rule, message, pointer: '', line, column}
   }
   if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) {
     return {source, problems: [{severity: 'error', rule: 'yaml.size', message: `file is larger than ${MAX_CONFIG_BYTES / 1024} KiB; a cluster file this big is a mistake (split generated data out)`, pointer: '', line: 1, column: 1}]}
   }
-  const docs = parseAllDocuments(text, {lineCounter, uniqueKeys: true, prettyErrors: false, strict: true})
+  const docs = parseAllDocuments(text, {uniqueKeys: true, prettyErrors: false, strict: true, logLevel: 'error'})
   const list = Array.isArray(docs) ? docs : []
   if (list.length === 0) return {source, problems: [located(0, 'yaml.empty', 'file is empty: expected one YAML document with apiVersion: ctdbctl/v1 and kind: Cluster')]}
   if (list.length > 1) {
@@ -72,10 +73,7 @@ function firstLine(message: string): string {
  */
 export function positionOf(source: YamlSource, ptr: string, key = false): Position {
   const doc = source.doc
-  const pos = (offset: number): Position => {
-    const {line, col} = source.lineCounter.linePos(offset)
-    return {line, column: col}
-  }
+  const pos = (offset: number): Position => linePosition(source, offset)
   if (!doc) return {line: 1, column: 1}
   const tokens = ptr === '' ? [] : ptr.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'))
   let node: Node | null | undefined = doc.contents as Node | null
@@ -100,4 +98,23 @@ export function positionOf(source: YamlSource, ptr: string, key = false): Positi
     }
   }
   return best
+}
+
+function lineStartsOf(text: string): number[] {
+  const starts = [0]
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1)
+  return starts
+}
+
+/** 1-based line and column of a character offset. */
+export function linePosition(source: Pick<YamlSource, 'lineStarts'>, offset: number): Position {
+  const starts = source.lineStarts
+  let lo = 0
+  let hi = starts.length - 1
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1
+    if (starts[mid] <= offset) lo = mid
+    else hi = mid - 1
+  }
+  return {line: lo + 1, column: offset - starts[lo] + 1}
 }

@@ -22,6 +22,8 @@ export interface DaemonOptions {
   nodeName: string
   dataDir: string
   logger: Logger
+  /** The NATS server to use first (the one on this node). */
+  natsServer?: string
   /** Builds the cluster lock keeper for this node (undefined for clusterLock type none). */
   createLeaderLock: (onChange: () => void) => LeaderLock | undefined
 }
@@ -63,7 +65,7 @@ export class NodeDaemon {
   }
 
   async start(): Promise<void> {
-    this.nc = await connectNats(this.config, `ctdbctl-daemon ${this.config.name} pnn ${this.pnn}`, this.log)
+    this.nc = await connectNats(this.config, `ctdbctl-daemon ${this.config.name} pnn ${this.pnn}`, this.log, this.options.natsServer)
     const s = this.subjects
     this.subs = [
       this.nc.subscribe(s.heartbeatAll, {callback: (_e, m) => this.safely('heartbeat', () => this.onHeartbeat(m))}),

@@ -5,9 +5,15 @@ import type {Logger} from 'pino'
 import type {NatsSettings} from '../config/model.js'
 import {natsConnectionOptions} from '../protocol/connection.js'
 
-export async function connectNats(config: {nats: NatsSettings}, name: string, log: Logger): Promise<NatsConnection> {
+/**
+ * Connects with the node's own server first (`preferred`, normally the nats-server running on
+ * this node) and fails over to the others in the order of the cluster file.
+ */
+export async function connectNats(config: {nats: NatsSettings}, name: string, log: Logger, preferred?: string): Promise<NatsConnection> {
+  const servers = preferred ? [preferred, ...config.nats.servers.filter((s) => s !== preferred)] : config.nats.servers
   const nc = await connect({
-    ...natsConnectionOptions(config.nats, name),
+    ...natsConnectionOptions({...config.nats, servers}, name),
+    noRandomize: preferred !== undefined,
     maxReconnectAttempts: -1,
     waitOnFirstConnect: true,
     reconnectTimeWait: 250,

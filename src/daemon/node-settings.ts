@@ -10,10 +10,11 @@ export interface NodeSettings {
   node?: string
   dataDir?: string
   socket?: string
+  natsServer?: string
   logLevel?: string
 }
 
-const KEYS: (keyof NodeSettings)[] = ['config', 'node', 'dataDir', 'socket', 'logLevel']
+const KEYS: (keyof NodeSettings)[] = ['config', 'node', 'dataDir', 'socket', 'natsServer', 'logLevel']
 
 /** Reads a node.yaml; a missing default file is fine, a missing explicit one is an error. */
 export function readNodeSettings(file: string, explicit: boolean): NodeSettings {

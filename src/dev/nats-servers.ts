@@ -7,6 +7,7 @@ import {join} from 'node:path'
 
 export interface NatsServerInfo {
   name: string
+  host: string
   pid: number
   clientPort: number
   clusterPort: number
@@ -33,7 +34,12 @@ export interface StartNatsOptions {
   readyTimeoutMs?: number
   /** Let the servers outlive this process (`dev up`). */
   detached?: boolean
+  /** Run server i inside network namespace placement[i].ns, listening on placement[i].address. */
+  placement?: {ns: string; address: string}[]
 }
+
+/** Inside its own network namespace each server can use NATS's standard ports. */
+const NS_PORTS = {client: 4222, cluster: 6222, monitor: 8222}
 
 export class NatsServerMissingError extends Error {
   constructor() {
@@ -55,26 +61,31 @@ export async function freePort(): Promise<number> {
 export async function startNatsServers(options: StartNatsOptions): Promise<NatsServerHandle[]> {
   const {count, dir} = options
   const clusterName = options.clusterName ?? 'ctdbctl'
+  const host = (i: number) => options.placement?.[i].address ?? '127.0.0.1'
   const ports = []
-  for (let i = 0; i < count; i++) ports.push({client: await freePort(), cluster: await freePort(), monitor: await freePort()})
-  const routes = ports.map((p) => `nats://127.0.0.1:${p.cluster}`).join(',')
+  for (let i = 0; i < count; i++) ports.push(options.placement ? NS_PORTS : {client: await freePort(), cluster: await freePort(), monitor: await freePort()})
+  const routes = ports.map((p, i) => `nats://${host(i)}:${p.cluster}`).join(',')
   const handles: NatsServerHandle[] = []
   try {
     for (let i = 0; i < count; i++) {
       const storeDir = join(dir, `nats-${i}`)
       mkdirSync(storeDir, {recursive: true})
       const name = `${clusterName}-n${i}`
-      const argv = ['-a', '127.0.0.1', '-p', String(ports[i].client), '-m', String(ports[i].monitor), '-n', name, '-js', '-sd', storeDir]
-      if (count > 1) argv.push('--cluster_name', clusterName, '--cluster', `nats://127.0.0.1:${ports[i].cluster}`, '--routes', routes)
+      const argv = ['-a', host(i), '-p', String(ports[i].client), '-m', String(ports[i].monitor), '-n', name, '-js', '-sd', storeDir]
+      if (count > 1) argv.push('--cluster_name', clusterName, '--cluster', `nats://${host(i)}:${ports[i].cluster}`, '--routes', routes)
       if (options.log !== false) argv.push('-l', join(dir, `nats-${i}.log`))
       argv.push(...(options.extraArgs?.(i) ?? []))
-      const child = spawn(options.binary ?? 'nats-server', argv, {stdio: 'ignore', detached: options.detached === true})
+      const program = options.binary ?? 'nats-server'
+      const ns = options.placement?.[i].ns
+      const child = ns
+        ? spawn('ip', ['netns', 'exec', ns, program, ...argv], {stdio: 'ignore', detached: options.detached === true})
+        : spawn(program, argv, {stdio: 'ignore', detached: options.detached === true})
       if (options.detached) child.unref()
       await new Promise<void>((resolve, reject) => {
         child.once('spawn', resolve)
         child.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? new NatsServerMissingError() : e))
       })
-      handles.push({name, pid: child.pid!, clientPort: ports[i].client, clusterPort: ports[i].cluster, monitorPort: ports[i].monitor, url: `nats://127.0.0.1:${ports[i].client}`, storeDir, process: child})
+      handles.push({name, host: host(i), pid: child.pid!, clientPort: ports[i].client, clusterPort: ports[i].cluster, monitorPort: ports[i].monitor, url: `nats://${host(i)}:${ports[i].client}`, storeDir, process: child})
     }
     await Promise.all(handles.map((h) => waitHealthy(h, options.readyTimeoutMs ?? 15_000)))
     return handles
@@ -91,7 +102,7 @@ export async function waitHealthy(server: NatsServerInfo & {process?: ChildProce
   while (Date.now() < deadline) {
     if (server.process && server.process.exitCode !== null) throw new Error(`nats-server ${server.name} exited with status ${server.process.exitCode}`)
     try {
-      const res = await fetch(`http://127.0.0.1:${server.monitorPort}/healthz`)
+      const res = await fetch(`http://${server.host}:${server.monitorPort}/healthz`)
       if (res.ok) return
       last = await res.text()
     } catch (e) {

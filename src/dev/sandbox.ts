@@ -96,7 +96,8 @@ export function startDaemon(sandbox: Sandbox, pnn: number): SandboxDaemon {
   mkdirSync(dataDir, {recursive: true})
   const log = join(dataDir, 'daemon.log')
   const out = openSync(log, 'a')
-  const child = spawn(process.execPath, [CLI, 'daemon', '--config', sandbox.configFile, '--node', node, '--data-dir', dataDir], {
+  const argv = [CLI, 'daemon', '--config', sandbox.configFile, '--node', node, '--data-dir', dataDir, '--nats-server', sandbox.nats[pnn % sandbox.nats.length].url]
+  const child = spawn(process.execPath, argv, {
     stdio: ['ignore', out, out],
     detached: true,
   })

@@ -1,0 +1,43 @@
+// A `dev up` sandbox for integration tests, with a client and cleanup by pid even on failure.
+import {mkdtempSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {ClusterClient} from '../../src/client/cluster-client.js'
+import type {ClusterState} from '../../src/cluster/state.js'
+import {sandboxDown, sandboxUp, type Sandbox} from '../../src/dev/sandbox.js'
+import {allAgree, waitForCluster} from '../../src/dev/wait.js'
+
+export interface TestCluster {
+  sandbox: Sandbox
+  client: ClusterClient
+  /** Every node's own view. */
+  views(): Promise<ClusterState[]>
+  down(): Promise<void>
+}
+
+export async function startTestCluster(nodes: number, extraSpec: string): Promise<TestCluster> {
+  const dir = join(mkdtempSync(join(tmpdir(), 'ctdbctl-it-')), 'sandbox')
+  const sandbox = await sandboxUp({nodes, dir, name: 'it', extraSpec})
+  let client: ClusterClient | undefined
+  try {
+    await waitForCluster(sandbox, 30_000, allAgree)
+    client = await ClusterClient.connect({cluster: sandbox.cluster, nats: {servers: sandbox.nats.map((s) => s.url)}}, 2000)
+  } catch (e) {
+    await sandboxDown(dir)
+    throw e
+  }
+  const c = client
+  return {
+    sandbox,
+    client: c,
+    views: () => Promise.all(sandbox.daemons.map((d) => c.status(d.pnn))),
+    down: async () => {
+      await c.close().catch(() => undefined)
+      await sandboxDown(dir)
+    },
+  }
+}
+
+export function flagsOf(state: ClusterState, pnn: number): string[] {
+  return state.nodes.find((n) => n.pnn === pnn)?.flags ?? []
+}
