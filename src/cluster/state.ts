@@ -23,6 +23,12 @@ export interface NodeState {
   flags: NodeFlag[]
   /** Link state of the node's public interfaces, when known. */
   interfaces?: Record<string, 'up' | 'down'>
+  /** Revision of the applied config the node runs (live clusters). */
+  configRevision?: number
+  /** The node's observed state matches its config revision. */
+  converged?: boolean
+  /** Why the node refused the newest config revision. */
+  configError?: string
 }
 
 export interface PublicAddressState {

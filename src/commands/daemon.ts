@@ -21,7 +21,7 @@ export default class Daemon extends Command {
   async run(): Promise<void> {
     const {flags} = await this.parse(Daemon)
     const {readNodeSettings, DEFAULT_NODE_CONFIG} = await import('../daemon/node-settings.js')
-    const {readConfig} = await import('../config/index.js')
+    const {loadConfigText, ConfigError, readSource} = await import('../config/index.js')
     const {default: pino} = await import('pino')
     const {NodeDaemon} = await import('../daemon/daemon.js')
     const {createLeaderLock} = await import('../daemon/mutex/leader-lock-factory.js')
@@ -36,13 +36,18 @@ export default class Daemon extends Command {
     const nodeName = flags.node ?? settings.node
     if (!configFile) this.error('no cluster file: give --config FILE (or CTDBCTL_CONFIG, or "config" in node.yaml)', {exit: 2})
     if (!nodeName) this.error('which node is this? give --node NAME (or "node" in node.yaml)', {exit: 2})
-    let config
+    let configText: string
     try {
-      config = await readConfig(configFile)
+      configText = await readSource(configFile)
     } catch (e) {
-      process.stderr.write(`${(e as Error).message}\n`)
+      this.error(`cannot read ${configFile}: ${(e as Error).message}`, {exit: 2})
+    }
+    const loaded = loadConfigText(configText, configFile, {localChecks: false})
+    if (!loaded.config) {
+      process.stderr.write(`${new ConfigError(loaded).message}\n`)
       return this.exit(1)
     }
+    const config = loaded.config
     const level = flags['log-level'] ?? settings.logLevel ?? 'info'
     const self = config.nodes.find((n) => n.name === nodeName)
     const logger = pino({level, base: {cluster: config.name, node: nodeName, pnn: self?.pnn}, timestamp: pino.stdTimeFunctions.isoTime})
@@ -51,11 +56,12 @@ export default class Daemon extends Command {
     try {
       daemon = new NodeDaemon({
         config,
+        configText,
         nodeName,
         dataDir: flags['data-dir'] ?? settings.dataDir ?? '/var/lib/ctdbctl',
         logger,
         natsServer: flags['nats-server'] ?? settings.natsServer,
-        createLeaderLock: (onChange) => createLeaderLock({config, pnn: self!.pnn, cliPath, logger, onChange}),
+        createLeaderLock: (current, onChange) => createLeaderLock({config: current, pnn: self!.pnn, cliPath, logger, onChange}),
       })
     } catch (e) {
       this.error((e as Error).message, {exit: 2})
@@ -73,6 +79,8 @@ export default class Daemon extends Command {
         },
       )
     }
+    // A stray rejection is a bug to log, not a reason to take a node out of the cluster.
+    process.on('unhandledRejection', (reason) => logger.error({err: reason}, 'unhandled rejection'))
     process.on('SIGTERM', () => shutdown('SIGTERM'))
     process.on('SIGINT', () => shutdown('SIGINT'))
     await daemon.start()

@@ -9,6 +9,8 @@ import {flagBits, INACTIVE_MASK, type ClusterState, type NodeFlag} from '../clus
 import type {ClusterConfig, NodeConfig} from '../config/model.js'
 import {encode, parseControlRequest, parseDeparture, parseHeartbeat, type ControlReply, type ControlRequest, type Heartbeat} from '../protocol/messages.js'
 import {STATUS_QUEUE, subjects} from '../protocol/subjects.js'
+import {loadConfigText} from '../config/index.js'
+import {ConfigStore, sha256, StaleRevisionError, type AppliedRevision} from '../protocol/config-store.js'
 import {LocalFlags} from './local-flags.js'
 import type {LeaderLock} from './leader-lock.js'
 import {Membership, type MembershipChange} from './membership.js'
@@ -18,28 +20,35 @@ import {connectNats} from './nats.js'
 export const INVALID_GENERATION = 1
 
 export interface DaemonOptions {
+  /** The local cluster file: bootstrap (NATS servers, name) and seed of an empty cluster. */
   config: ClusterConfig
+  /** Its YAML text, written to the cluster when the cluster holds no config yet. */
+  configText?: string
   nodeName: string
   dataDir: string
   logger: Logger
   /** The NATS server to use first (the one on this node). */
   natsServer?: string
   /** Builds the cluster lock keeper for this node (undefined for clusterLock type none). */
-  createLeaderLock: (onChange: () => void) => LeaderLock | undefined
+  createLeaderLock: (config: ClusterConfig, onChange: () => void) => LeaderLock | undefined
 }
 
 export class NodeDaemon {
   readonly pnn: number
-  private readonly config: ClusterConfig
-  private readonly self: NodeConfig
+  private config: ClusterConfig
+  private self: NodeConfig
   private readonly log: Logger
   private readonly subjects: ReturnType<typeof subjects>
   private readonly incarnation = randomBytes(8).toString('hex')
   private readonly startedAt = performance.now()
   private readonly membership: Membership
   private readonly flags: LocalFlags
-  private readonly lock: LeaderLock | undefined
+  private lock: LeaderLock | undefined
   private nc?: NatsConnection
+  private store?: ConfigStore
+  private stopWatch?: () => void
+  private configRevision = 0
+  private configError?: string
   private subs: Subscription[] = []
   private timer?: NodeJS.Timeout
   private seq = 0
@@ -61,7 +70,7 @@ export class NodeDaemon {
     mkdirSync(options.dataDir, {recursive: true, mode: 0o700})
     this.membership = new Membership(this.peerPnns(), this.deadAfterMs())
     this.flags = new LocalFlags(options.dataDir, () => this.onLocalFlagsChanged())
-    this.lock = options.createLeaderLock(() => this.evaluate())
+    this.lock = options.createLeaderLock(this.config, () => this.evaluate())
   }
 
   async start(): Promise<void> {
@@ -75,7 +84,89 @@ export class NodeDaemon {
     ]
     this.log.info({flags: this.flags.flags(), incarnation: this.incarnation}, 'daemon started')
     this.tick()
+    this.startTimer()
+    void this.followAppliedConfigWithRetry()
+  }
+
+  /** JetStream may be briefly unavailable (start-up, lost quorum): keep trying, never crash. */
+  private async followAppliedConfigWithRetry(): Promise<void> {
+    for (let attempt = 1; !this.stopping; attempt++) {
+      try {
+        await this.followAppliedConfig()
+        return
+      } catch (e) {
+        this.log.warn({err: e, attempt}, 'cannot read the applied config from the cluster yet; retrying')
+        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** Math.min(attempt, 5))))
+      }
+    }
+  }
+
+  private startTimer(): void {
+    clearInterval(this.timer)
     this.timer = setInterval(() => this.tick(), this.config.tunables.keepaliveIntervalMs)
+  }
+
+  /** Seeds an empty cluster with the local file, then runs whatever revision the cluster holds. */
+  private async followAppliedConfig(): Promise<void> {
+    this.store = await ConfigStore.open(this.nc!, this.config.name, this.config.nats.servers.length)
+    if (this.options.configText !== undefined && !(await this.store.current())) {
+      const yaml = this.options.configText
+      try {
+        const rev = await this.store.write({yaml, sha256: sha256(yaml), author: `daemon ${this.self.name}`, message: 'seeded from the local cluster file', time: new Date().toISOString()}, 0)
+        this.log.info({revision: rev}, 'seeded the cluster with the local cluster file')
+      } catch (e) {
+        if (!(e instanceof StaleRevisionError)) throw e
+      }
+    }
+    this.stopWatch = await this.store.watch((rev) => this.safely('config revision', () => this.onAppliedRevision(rev)))
+  }
+
+  private onAppliedRevision(rev: AppliedRevision | undefined): void {
+    if (!rev || typeof rev.yaml !== 'string') {
+      this.rejectRevision(rev?.revision ?? 0, 'the applied entry is not a ctdbctl config record')
+      return
+    }
+    const result = loadConfigText(rev.yaml, `revision ${rev.revision}`, {localChecks: false})
+    if (!result.config) {
+      const first = result.problems.find((p) => p.severity === 'error')
+      this.rejectRevision(rev.revision, first ? `${first.line}:${first.column}: ${first.message}` : 'invalid config')
+      return
+    }
+    if (result.config.name !== this.config.name) {
+      this.rejectRevision(rev.revision, `it names cluster "${result.config.name}", this is "${this.config.name}"`)
+      return
+    }
+    const self = result.config.nodes.find((n) => n.pnn === this.pnn)
+    if (!self || self.deleted) {
+      this.rejectRevision(rev.revision, `it ${self ? 'marks this node deleted' : 'does not contain this node'}; stop this daemon`)
+      return
+    }
+    this.adoptConfig(result.config, rev.revision)
+  }
+
+  private rejectRevision(revision: number, reason: string): void {
+    this.configError = `revision ${revision} rejected: ${reason}`
+    this.log.error({revision, reason}, 'refused an applied config; keeping the last good one')
+    this.publishHeartbeat()
+  }
+
+  private adoptConfig(config: ClusterConfig, revision: number): void {
+    const previous = this.config
+    this.config = config
+    this.self = config.nodes.find((n) => n.pnn === this.pnn)!
+    this.configRevision = revision
+    this.configError = undefined
+    this.membership.setPeers(this.peerPnns())
+    this.membership.setDeadAfter(this.deadAfterMs())
+    if (previous.tunables.keepaliveIntervalMs !== config.tunables.keepaliveIntervalMs) this.startTimer()
+    if (JSON.stringify(previous.clusterLock) !== JSON.stringify(config.clusterLock)) {
+      const old = this.lock
+      this.lock = this.options.createLeaderLock(config, () => this.evaluate())
+      void old?.stop()
+    }
+    this.log.info({revision}, 'running config revision')
+    this.evaluate()
+    this.publishHeartbeat()
   }
 
   /** Clean shutdown: release the lock, announce the departure, close the connection. */
@@ -83,6 +174,7 @@ export class NodeDaemon {
     if (this.stopping) return
     this.stopping = true
     clearInterval(this.timer)
+    this.stopWatch?.()
     this.flags.dispose()
     await this.lock?.stop()
     if (this.nc && !this.nc.isClosed()) {
@@ -102,12 +194,20 @@ export class NodeDaemon {
   snapshot(): ClusterState {
     return {
       cluster: this.config.name,
+      configRevision: this.configRevision,
       generation: this.generation,
       leader: this.leader,
       thisNode: this.pnn,
-      nodes: this.config.nodes.map((n) => ({pnn: n.pnn, name: n.name, address: n.address, flags: this.observedFlags(n)})),
+      nodes: this.config.nodes.map((n) => ({pnn: n.pnn, name: n.name, address: n.address, flags: this.observedFlags(n), ...this.configReport(n.pnn)})),
       publicAddresses: [],
     }
+  }
+
+  private configReport(pnn: number): {configRevision?: number; converged?: boolean; configError?: string} {
+    if (pnn === this.pnn) return {configRevision: this.configRevision, converged: this.configRevision > 0, ...(this.configError ? {configError: this.configError} : {})}
+    const hb = this.membership.peer(pnn)?.heartbeat
+    if (!hb) return {}
+    return {configRevision: hb.configRevision, converged: hb.converged, ...(hb.configError ? {configError: hb.configError} : {})}
   }
 
   private tick(): void {
@@ -128,6 +228,9 @@ export class NodeDaemon {
       leader: this.leader,
       generation: this.generation,
       uptimeMs: Math.round(performance.now() - this.startedAt),
+      configRevision: this.configRevision,
+      converged: this.configRevision > 0,
+      ...(this.configError ? {configError: this.configError} : {}),
     }
     this.nc.publish(this.subjects.heartbeat(this.pnn), encode(hb))
   }

@@ -1,6 +1,6 @@
 // Messages exchanged over NATS, with parsers that never throw: a malformed message from the
 // network is reported as undefined and dropped by the receiver, never crashes a daemon.
-import {NODE_FLAG_NAMES, type ClusterState, type NodeFlag} from '../cluster/state.js'
+import type {ClusterState, NodeFlag} from '../cluster/state.js'
 
 export const PROTOCOL_VERSION = 1
 
@@ -21,6 +21,12 @@ export interface Heartbeat {
   leader: number
   generation: number
   uptimeMs: number
+  /** Revision of the applied config this node runs (0 = none yet). */
+  configRevision: number
+  /** The node's observed state matches that revision. */
+  converged: boolean
+  /** Why the node refused the newest revision, if it did. */
+  configError?: string
 }
 
 export interface Departure {
@@ -67,7 +73,11 @@ export function parseHeartbeat(data: Uint8Array): Heartbeat | undefined {
   if (!m || m.v !== PROTOCOL_VERSION || !isPnn(m.pnn) || typeof m.incarnation !== 'string' || !isCount(m.seq)) return undefined
   if (!Array.isArray(m.flags) || !m.flags.every((f) => OWN_FLAGS.includes(f as string))) return undefined
   if (typeof m.holdsLock !== 'boolean' || !(m.leader === -1 || isPnn(m.leader)) || !isCount(m.generation) || !isCount(m.uptimeMs)) return undefined
-  return {v: 1, pnn: m.pnn, incarnation: m.incarnation, seq: m.seq, flags: m.flags as OwnFlag[], holdsLock: m.holdsLock, leader: m.leader as number, generation: m.generation, uptimeMs: m.uptimeMs}
+  if (!isCount(m.configRevision) || typeof m.converged !== 'boolean' || !(m.configError === undefined || typeof m.configError === 'string')) return undefined
+  return {
+    v: 1, pnn: m.pnn, incarnation: m.incarnation, seq: m.seq, flags: m.flags as OwnFlag[], holdsLock: m.holdsLock, leader: m.leader as number,
+    generation: m.generation, uptimeMs: m.uptimeMs, configRevision: m.configRevision, converged: m.converged, ...(m.configError === undefined ? {} : {configError: m.configError}),
+  }
 }
 
 export function parseDeparture(data: Uint8Array): Departure | undefined {
@@ -90,8 +100,4 @@ export function parseControlReply(data: Uint8Array): ControlReply | undefined {
   if (m.ok === false && typeof m.error === 'string') return {ok: false, error: m.error}
   if (m.ok === true && typeof m.changed === 'boolean' && m.state && typeof m.state === 'object') return m as unknown as ControlReply
   return undefined
-}
-
-export function isNodeFlag(v: unknown): v is NodeFlag {
-  return (NODE_FLAG_NAMES as readonly string[]).includes(v as string)
 }

@@ -1,7 +1,7 @@
 // A `dev up` sandbox for integration tests, with a client and cleanup by pid even on failure.
-import {mkdtempSync} from 'node:fs'
+import {cpSync, mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {basename, dirname, join} from 'node:path'
 import {ClusterClient} from '../../src/client/cluster-client.js'
 import type {ClusterState} from '../../src/cluster/state.js'
 import {sandboxDown, sandboxUp, type Sandbox} from '../../src/dev/sandbox.js'
@@ -33,6 +33,9 @@ export async function startTestCluster(nodes: number, extraSpec: string): Promis
     views: () => Promise.all(sandbox.daemons.map((d) => c.status(d.pnn))),
     down: async () => {
       await c.close().catch(() => undefined)
+      // CTDBCTL_TEST_LOGS=DIR keeps the daemon logs of every test cluster for debugging.
+      const keep = process.env.CTDBCTL_TEST_LOGS
+      if (keep) for (const d of sandbox.daemons) cpSync(d.log, join(keep, `${basename(dirname(dir))}-${d.node}.log`))
       await sandboxDown(dir)
     },
   }
