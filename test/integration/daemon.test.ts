@@ -1,11 +1,11 @@
 // Real nats-server processes and real daemon processes on loopback (issue 5 acceptance).
-import {execFile} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import {Ajv2020} from 'ajv/dist/2020.js'
 import {ClusterClient} from '../../src/client/cluster-client.js'
 import type {ClusterState} from '../../src/cluster/state.js'
 import {startDaemon} from '../../src/dev/sandbox.js'
 import {stopProcess} from '../../src/dev/nats-servers.js'
+import {runCli} from '../helpers/cli.js'
 import {flagsOf, startTestCluster, type TestCluster} from '../helpers/sandbox.js'
 import {waitFor} from '../helpers/wait.js'
 
@@ -13,13 +13,7 @@ import {waitFor} from '../helpers/wait.js'
 const DETECT_BOUND_MS = 1250 + 250
 const LEASE_TTL_MS = 3000
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{code: number; stdout: string; stderr: string}> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['bin/run.js', ...args], {env: {...process.env, ...env}}, (err, stdout, stderr) => {
-      resolve({code: err ? ((err as {code?: number}).code ?? 1) : 0, stdout, stderr})
-    })
-  })
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, {env})
 
 const leaderOf = (views: ClusterState[]) => (views.every((v) => v.leader === views[0].leader) ? views[0].leader : undefined)
 

@@ -1,0 +1,124 @@
+// Flags and plumbing shared by the commands that read a config and a cluster state
+// (`natgw leader|list|status`, `lvs leader|list|status`): load both, pick the group, print.
+
+import {Flags, type Command} from '@oclif/core'
+import type {ClusterConfig} from '../config/model.js'
+import {readConfig} from '../config/index.js'
+import type {ClusterState} from '../cluster/state.js'
+import type {ToolOutput} from '../cluster/nodestatus.js'
+import {readStateFile} from './state-file.js'
+
+export const NO_LIVE_CLUSTER = 'no --state given and live cluster queries are not available yet'
+
+export const configFlag = Flags.string({
+  char: 'c',
+  summary: 'Cluster config file (YAML).',
+  env: 'CTDBCTL_CONFIG',
+  required: true,
+  helpValue: 'FILE',
+})
+
+export const stateFlag = Flags.string({
+  summary: 'Cluster state snapshot (JSON, as printed by `ctdbctl status --json`) instead of the live cluster.',
+  helpValue: 'FILE',
+})
+
+export const jsonFlag = Flags.boolean({summary: 'Print the result as JSON (same exit status).', default: false})
+
+export const groupFlag = Flags.string({
+  summary: 'Group to use; defaults to the only group of the config.',
+  helpValue: 'NAME',
+})
+
+/** --config, --state, --group, --json */
+export const groupCommandFlags = {config: configFlag, state: stateFlag, group: groupFlag, json: jsonFlag}
+
+export interface ClusterInputs {
+  config: ClusterConfig
+  state: ClusterState
+}
+
+/**
+ * End the command: the message on stderr as is (multi-line problem lists stay readable, no
+ * re-wrapping), exit status 1.
+ */
+export function fail(cmd: Command, message: string): never {
+  process.stderr.write(`Error: ${message}\n`)
+  return cmd.exit(1)
+}
+
+function readError(file: string, error: unknown): string {
+  const e = error as NodeJS.ErrnoException
+  if (e.code === 'ENOENT') return `${file}: no such file`
+  if (e.code === 'EISDIR') return `${file}: is a directory, not a cluster file`
+  if (e.code === 'EACCES') return `${file}: permission denied`
+  return e.message
+}
+
+/** Load the config and the state snapshot; any failure ends the command with a clear error. */
+export async function loadClusterInputs(
+  cmd: Command,
+  flags: {config: string; state?: string},
+): Promise<ClusterInputs> {
+  if (flags.state === undefined) fail(cmd, NO_LIVE_CLUSTER)
+  let config: ClusterConfig
+  let state: ClusterState
+  try {
+    config = await readConfig(flags.config)
+  } catch (error) {
+    fail(cmd, readError(flags.config, error))
+  }
+  try {
+    state = await readStateFile(flags.state)
+  } catch (error) {
+    fail(cmd, (error as Error).message)
+  }
+  return {config, state}
+}
+
+const KIND_NAME = {natgw: 'NAT gateway', lvs: 'LVS'} as const
+
+/**
+ * The group named `name`, or the only group when no name is given. Errors list the groups there
+ * are.
+ */
+export function selectGroup<G extends {name: string}>(
+  groups: readonly G[],
+  kind: 'natgw' | 'lvs',
+  name: string | undefined,
+  configFile: string,
+): {group: G} | {error: string} {
+  const names = groups.map((g) => g.name)
+  if (name !== undefined) {
+    const group = groups.find((g) => g.name === name)
+    if (group) return {group}
+    return {
+      error: names.length === 0
+        ? `${configFile} has no ${KIND_NAME[kind]} group "${name}": spec.${kind} is empty`
+        : `${configFile} has no ${KIND_NAME[kind]} group "${name}"; its groups are: ${names.join(', ')}`,
+    }
+  }
+  if (groups.length === 1) return {group: groups[0]}
+  if (groups.length === 0) return {error: `${configFile} defines no ${KIND_NAME[kind]} group (spec.${kind} is empty)`}
+  return {error: `${configFile} defines several ${KIND_NAME[kind]} groups (${names.join(', ')}): choose one with --group NAME`}
+}
+
+/** Print a result exactly (or as JSON) and set the exit status without throwing. */
+export function writeToolOutput(result: ToolOutput, json: boolean): void {
+  process.stdout.write(json ? JSON.stringify(result.json, null, 2) + '\n' : result.stdout)
+  if (result.exitCode !== 0) process.exitCode = result.exitCode
+}
+
+/** The whole of a `natgw …` / `lvs …` command once its flags are parsed. */
+export async function runGroupCommand<G extends {name: string}>(
+  cmd: Command,
+  flags: {config: string; state?: string; group?: string; json: boolean},
+  kind: 'natgw' | 'lvs',
+  groupsOf: (config: ClusterConfig) => readonly G[],
+  run: (config: ClusterConfig, state: ClusterState, group: G) => ToolOutput,
+): Promise<void> {
+  const {config, state} = await loadClusterInputs(cmd, flags)
+  const selected = selectGroup(groupsOf(config), kind, flags.group, flags.config)
+  if ('error' in selected) fail(cmd, selected.error)
+  writeToolOutput(run(config, state, selected.group), flags.json)
+}
