@@ -14,6 +14,7 @@ declare -A PROGRAM_PACKAGE=(
   [socat]=socat
   [ipvsadm]=ipvsadm
   [git]=git
+  [na6]=ipv6toolkit
 )
 # CTDB's own helpers, used by interoperability tests and benchmarks.
 CTDB_HELPER=/usr/libexec/ctdb/ctdb_mutex_fcntl_helper

@@ -5,10 +5,8 @@ import {Flags, type Command} from '@oclif/core'
 import type {ClusterConfig} from '../config/model.js'
 import {readConfig} from '../config/index.js'
 import type {ClusterState} from '../cluster/state.js'
-import type {ToolOutput} from '../cluster/nodestatus.js'
+import {detectThisNode, renderClusterUnreachable, renderRuntimeExceeded, type ToolOutput} from '../cluster/nodestatus.js'
 import {readStateFile} from './state-file.js'
-
-export const NO_LIVE_CLUSTER = 'no --state given and live cluster queries are not available yet'
 
 export const configFlag = Flags.string({
   char: 'c',
@@ -23,6 +21,8 @@ export const stateFlag = Flags.string({
   helpValue: 'FILE',
 })
 
+export const timeoutFlag = Flags.integer({char: 'T', summary: 'Maximum seconds to wait for the live cluster (as ctdb -T).', default: 10, min: 1})
+
 export const jsonFlag = Flags.boolean({summary: 'Print the result as JSON (same exit status).', default: false})
 
 export const groupFlag = Flags.string({
@@ -31,7 +31,7 @@ export const groupFlag = Flags.string({
 })
 
 /** --config, --state, --group, --json */
-export const groupCommandFlags = {config: configFlag, state: stateFlag, group: groupFlag, json: jsonFlag}
+export const groupCommandFlags = {config: configFlag, state: stateFlag, group: groupFlag, json: jsonFlag, timeout: timeoutFlag}
 
 export interface ClusterInputs {
   config: ClusterConfig
@@ -55,25 +55,44 @@ function readError(file: string, error: unknown): string {
   return e.message
 }
 
-/** Load the config and the state snapshot; any failure ends the command with a clear error. */
+/**
+ * Load the config and the cluster state: the snapshot of --state, else the live cluster. An
+ * unreachable cluster prints CTDB's own wording (connect failure, or maximum runtime exceeded).
+ */
 export async function loadClusterInputs(
   cmd: Command,
-  flags: {config: string; state?: string},
-): Promise<ClusterInputs> {
-  if (flags.state === undefined) fail(cmd, NO_LIVE_CLUSTER)
+  flags: {config: string; state?: string; timeout?: number},
+): Promise<ClusterInputs | {unreachable: ToolOutput}> {
   let config: ClusterConfig
-  let state: ClusterState
   try {
     config = await readConfig(flags.config)
   } catch (error) {
     fail(cmd, readError(flags.config, error))
   }
+  if (flags.state === undefined) return liveState(config, (flags.timeout ?? 10) * 1000)
+  let state: ClusterState
   try {
     state = await readStateFile(flags.state)
   } catch (error) {
     fail(cmd, (error as Error).message)
   }
   return {config, state}
+}
+
+async function liveState(config: ClusterConfig, timeoutMs: number): Promise<ClusterInputs | {unreachable: ToolOutput}> {
+  const {ClusterClient} = await import('../client/cluster-client.js')
+  let client
+  try {
+    client = await ClusterClient.connect({cluster: config.name, nats: config.nats}, timeoutMs)
+    return {config, state: await client.status()}
+  } catch (error) {
+    if (/did not answer within/.test((error as Error).message)) return {unreachable: renderRuntimeExceeded()}
+    const {networkInterfaces} = await import('node:os')
+    const local = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address))
+    return {unreachable: renderClusterUnreachable({endpoint: config.nats.servers.join(','), errno: 111, thisNode: detectThisNode(config.nodes, local)})}
+  } finally {
+    await client?.close().catch(() => undefined)
+  }
 }
 
 const KIND_NAME = {natgw: 'NAT gateway', lvs: 'LVS'} as const
@@ -112,12 +131,14 @@ export function writeToolOutput(result: ToolOutput, json: boolean): void {
 /** The whole of a `natgw …` / `lvs …` command once its flags are parsed. */
 export async function runGroupCommand<G extends {name: string}>(
   cmd: Command,
-  flags: {config: string; state?: string; group?: string; json: boolean},
+  flags: {config: string; state?: string; group?: string; json: boolean; timeout?: number},
   kind: 'natgw' | 'lvs',
   groupsOf: (config: ClusterConfig) => readonly G[],
   run: (config: ClusterConfig, state: ClusterState, group: G) => ToolOutput,
 ): Promise<void> {
-  const {config, state} = await loadClusterInputs(cmd, flags)
+  const inputs = await loadClusterInputs(cmd, flags)
+  if ('unreachable' in inputs) return writeToolOutput(inputs.unreachable, flags.json)
+  const {config, state} = inputs
   const selected = selectGroup(groupsOf(config), kind, flags.group, flags.config)
   if ('error' in selected) fail(cmd, selected.error)
   writeToolOutput(run(config, state, selected.group), flags.json)

@@ -25,6 +25,11 @@ export class ClusterClient {
     this.subjects = subjects(target.cluster)
   }
 
+  /** The underlying NATS connection (for the config store and watchers). */
+  get connection(): NatsConnection {
+    return this.nc
+  }
+
   static async connect(target: ClusterTarget, timeoutMs = 3000): Promise<ClusterClient> {
     const {nats} = target
     try {
@@ -52,6 +57,11 @@ export class ClusterClient {
 
   async control(pnn: number, op: ControlOp, seconds?: number): Promise<Extract<ControlReply, {ok: true}>> {
     return this.request(this.subjects.control(pnn), {v: 1, op, ...(seconds === undefined ? {} : {seconds})}, `node ${pnn}`)
+  }
+
+  /** Tells the daemons a new config revision is in the store (they also watch it). */
+  announceRevision(revision: number): void {
+    this.nc.publish(this.subjects.configApplied, encode({v: 1, revision}))
   }
 
   async close(): Promise<void> {

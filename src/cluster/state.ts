@@ -29,6 +29,8 @@ export interface NodeState {
   converged?: boolean
   /** Why the node refused the newest config revision. */
   configError?: string
+  /** The revision it refused. */
+  rejectedRevision?: number
 }
 
 export interface PublicAddressState {

@@ -48,7 +48,7 @@ export class NodeDaemon {
   private store?: ConfigStore
   private stopWatch?: () => void
   private configRevision = 0
-  private configError?: string
+  private configError?: {revision: number; message: string}
   private subs: Subscription[] = []
   private timer?: NodeJS.Timeout
   private seq = 0
@@ -96,7 +96,7 @@ export class NodeDaemon {
         return
       } catch (e) {
         this.log.warn({err: e, attempt}, 'cannot read the applied config from the cluster yet; retrying')
-        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** Math.min(attempt, 5))))
+        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** Math.min(attempt, 5))))
       }
     }
   }
@@ -119,9 +119,20 @@ export class NodeDaemon {
       }
     }
     this.stopWatch = await this.store.watch((rev) => this.safely('config revision', () => this.onAppliedRevision(rev)))
+    const store = this.store
+    const sub = this.nc!.subscribe(this.subjects.configApplied, {
+      callback: () => {
+        void store.current().then(
+          (rev) => this.safely('config revision', () => this.onAppliedRevision(rev)),
+          (e: unknown) => this.log.warn({err: e}, 'cannot fetch the announced config revision; the watch will deliver it'),
+        )
+      },
+    })
+    this.subs.push(sub)
   }
 
   private onAppliedRevision(rev: AppliedRevision | undefined): void {
+    if (rev && rev.revision <= this.configRevision) return // already running it (announced and watched)
     if (!rev || typeof rev.yaml !== 'string') {
       this.rejectRevision(rev?.revision ?? 0, 'the applied entry is not a ctdbctl config record')
       return
@@ -145,7 +156,7 @@ export class NodeDaemon {
   }
 
   private rejectRevision(revision: number, reason: string): void {
-    this.configError = `revision ${revision} rejected: ${reason}`
+    this.configError = {revision, message: `revision ${revision} rejected: ${reason}`}
     this.log.error({revision, reason}, 'refused an applied config; keeping the last good one')
     this.publishHeartbeat()
   }
@@ -203,11 +214,20 @@ export class NodeDaemon {
     }
   }
 
-  private configReport(pnn: number): {configRevision?: number; converged?: boolean; configError?: string} {
-    if (pnn === this.pnn) return {configRevision: this.configRevision, converged: this.configRevision > 0, ...(this.configError ? {configError: this.configError} : {})}
+  private configReport(pnn: number): {configRevision?: number; converged?: boolean; configError?: string; rejectedRevision?: number} {
+    if (pnn === this.pnn) return {configRevision: this.configRevision, converged: this.configRevision > 0, ...this.configErrorFields()}
     const hb = this.membership.peer(pnn)?.heartbeat
     if (!hb) return {}
-    return {configRevision: hb.configRevision, converged: hb.converged, ...(hb.configError ? {configError: hb.configError} : {})}
+    return {
+      configRevision: hb.configRevision,
+      converged: hb.converged,
+      ...(hb.configError ? {configError: hb.configError} : {}),
+      ...(hb.rejectedRevision !== undefined ? {rejectedRevision: hb.rejectedRevision} : {}),
+    }
+  }
+
+  private configErrorFields(): {configError?: string; rejectedRevision?: number} {
+    return this.configError ? {configError: this.configError.message, rejectedRevision: this.configError.revision} : {}
   }
 
   private tick(): void {
@@ -230,7 +250,7 @@ export class NodeDaemon {
       uptimeMs: Math.round(performance.now() - this.startedAt),
       configRevision: this.configRevision,
       converged: this.configRevision > 0,
-      ...(this.configError ? {configError: this.configError} : {}),
+      ...this.configErrorFields(),
     }
     this.nc.publish(this.subjects.heartbeat(this.pnn), encode(hb))
   }

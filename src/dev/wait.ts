@@ -23,8 +23,8 @@ export async function waitForCluster(sandbox: Sandbox, timeoutMs: number, ok: (s
   throw new Error(`cluster "${sandbox.cluster}" did not settle within ${timeoutMs} ms (${last})`)
 }
 
-/** Every node sees every node without flags and the same leader. */
+/** Every node sees every node without flags, running a config revision, and the same leader. */
 export function allAgree(states: ClusterState[]): boolean {
   const leader = states[0]?.leader ?? -1
-  return leader >= 0 && states.every((s) => s.leader === leader && s.nodes.every((n) => n.flags.length === 0))
+  return leader >= 0 && states.every((s) => s.leader === leader && s.nodes.every((n) => n.flags.length === 0 && (n.configRevision ?? 0) > 0))
 }

@@ -2,9 +2,10 @@
 // Key `applied` holds the current revision; writes are compare-and-set against the revision a
 // plan was made from. Every revision is also archived under `rev.<N>` (the per-key history of
 // JetStream is capped at 64), so `history`, `show` and `rollback` reach every revision.
-import {createHash} from 'node:crypto'
 import type {NatsConnection} from '@nats-io/transport-node'
+import {jetstream, type JetStreamClient} from '@nats-io/jetstream'
 import {Kvm, type KV} from '@nats-io/kv'
+export {sha256} from '../cluster/plan/document.js'
 
 export interface AppliedConfig {
   /** The YAML exactly as applied. */
@@ -23,6 +24,8 @@ export interface AppliedRevision extends AppliedConfig {
 }
 
 const CURRENT = 'applied'
+/** Short, so that a stream still electing its leader (just created) is retried soon. */
+const REQUEST_TIMEOUT_MS = 1500
 const ARCHIVE = (rev: number) => `rev.${String(rev).padStart(10, '0')}`
 
 export class StaleRevisionError extends Error {
@@ -38,23 +41,33 @@ export function configBucket(cluster: string): string {
   return `${cluster}_config`
 }
 
-export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex')
-}
-
 export class ConfigStore {
-  private constructor(private readonly kv: KV) {}
+  private constructor(
+    private readonly kv: KV,
+    private readonly js: JetStreamClient,
+    private readonly bucket: string,
+  ) {}
 
   /** Opens the bucket, creating it (replicated over up to 3 servers) when it does not exist. */
   static async open(nc: NatsConnection, cluster: string, servers: number): Promise<ConfigStore> {
-    const kvm = new Kvm(nc)
+    const js = jetstream(nc, {timeout: REQUEST_TIMEOUT_MS})
+    const kvm = new Kvm(js)
     const name = configBucket(cluster)
-    try {
-      // Creating an existing bucket with the same settings is a no-op.
-      return new ConfigStore(await kvm.create(name, {history: 64, replicas: Math.min(3, Math.max(1, servers))}))
-    } catch {
-      // It exists with other settings (e.g. made when the cluster had fewer servers): use it as is.
-      return new ConfigStore(await kvm.open(name))
+    for (let attempt = 1; ; attempt++) {
+      // Open first: creating a bucket that several daemons create at the same moment can stall
+      // the JetStream API for seconds, while binding to an existing one is immediate.
+      const existing = await kvm.open(name, {timeout: REQUEST_TIMEOUT_MS})
+      try {
+        await existing.status()
+        return new ConfigStore(existing, js, name)
+      } catch {
+        // not created yet
+      }
+      try {
+        return new ConfigStore(await kvm.create(name, {history: 64, replicas: Math.min(3, Math.max(1, servers)), timeout: REQUEST_TIMEOUT_MS}), js, name)
+      } catch (e) {
+        if (attempt >= 5) throw e
+      }
     }
   }
 
@@ -72,7 +85,12 @@ export class ConfigStore {
     const data = JSON.stringify(entry)
     let revision: number
     try {
-      revision = baseRevision === 0 ? await this.kv.create(CURRENT, data) : await this.kv.update(CURRENT, data, baseRevision)
+      // The expected-last-sequence check alone is not enough: clustered nats-server 2.9 lets two
+      // concurrent writes against the same sequence both through. The message id makes the
+      // second one a duplicate, which we report as the lost race.
+      const ack = await this.js.publish(`$KV.${this.bucket}.${CURRENT}`, data, {msgID: `${CURRENT}-after-${baseRevision}`, expect: {lastSubjectSequence: baseRevision}})
+      if (ack.duplicate) throw new Error('duplicate write')
+      revision = ack.seq
     } catch (e) {
       const now = (await this.current())?.revision ?? 0
       if (now !== baseRevision) throw new StaleRevisionError(baseRevision, now)

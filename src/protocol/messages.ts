@@ -27,6 +27,8 @@ export interface Heartbeat {
   converged: boolean
   /** Why the node refused the newest revision, if it did. */
   configError?: string
+  /** The revision it refused. */
+  rejectedRevision?: number
 }
 
 export interface Departure {
@@ -73,10 +75,11 @@ export function parseHeartbeat(data: Uint8Array): Heartbeat | undefined {
   if (!m || m.v !== PROTOCOL_VERSION || !isPnn(m.pnn) || typeof m.incarnation !== 'string' || !isCount(m.seq)) return undefined
   if (!Array.isArray(m.flags) || !m.flags.every((f) => OWN_FLAGS.includes(f as string))) return undefined
   if (typeof m.holdsLock !== 'boolean' || !(m.leader === -1 || isPnn(m.leader)) || !isCount(m.generation) || !isCount(m.uptimeMs)) return undefined
-  if (!isCount(m.configRevision) || typeof m.converged !== 'boolean' || !(m.configError === undefined || typeof m.configError === 'string')) return undefined
+  if (!isCount(m.configRevision) || typeof m.converged !== 'boolean' || !(m.configError === undefined || typeof m.configError === 'string') || !(m.rejectedRevision === undefined || isCount(m.rejectedRevision))) return undefined
   return {
     v: 1, pnn: m.pnn, incarnation: m.incarnation, seq: m.seq, flags: m.flags as OwnFlag[], holdsLock: m.holdsLock, leader: m.leader as number,
     generation: m.generation, uptimeMs: m.uptimeMs, configRevision: m.configRevision, converged: m.converged, ...(m.configError === undefined ? {} : {configError: m.configError}),
+    ...(m.rejectedRevision === undefined ? {} : {rejectedRevision: m.rejectedRevision}),
   }
 }
 

@@ -14,6 +14,8 @@ export function subjects(cluster: string) {
     control: (pnn: number) => `${p}.control.${pnn}`,
     /** Request/reply, queue group: any daemon answers with its view of the cluster. */
     status: `${p}.status`,
+    /** `apply` announces a new config revision here so daemons fetch it at once (the KV watch is the guarantee). */
+    configApplied: `${p}.config.applied`,
   }
 }
 

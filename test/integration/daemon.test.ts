@@ -17,9 +17,11 @@ const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, {
 
 const leaderOf = (views: ClusterState[]) => (views.every((v) => v.leader === views[0].leader) ? views[0].leader : undefined)
 
+const NATGW = '  natgw:\n    - {name: ng, publicAddress: 192.0.2.50/24, publicInterface: eth1, privateNetwork: 127.0.0.0/8, nodes: [n0, n1, n2]}\n'
+
 describe.each([
-  ['none', '  clusterLock: {type: none}\n'],
-  ['nats-kv', ''],
+  ['none', `  clusterLock: {type: none}\n${NATGW}`],
+  ['nats-kv', NATGW],
 ])('daemon cluster with clusterLock %s', (lockType, extraSpec) => {
   let tc: TestCluster
 
@@ -54,6 +56,14 @@ describe.each([
     expect(human.stdout).toMatch(/^Number of nodes:3\npnn:0 127\.0\.0\.1 {8}OK/)
     expect(human.stdout).toContain(`Leader:${leader}\n`)
     expect((await cli(['leader'], env())).stdout).toBe(`${leader}\n`)
+  })
+
+  test('natgw commands query the live cluster', async () => {
+    const r = await cli(['natgw', 'leader'], env())
+    expect(r).toMatchObject({code: 0, stdout: '0 127.0.0.1\n'})
+    const status = await cli(['natgw', 'status'], env())
+    expect(status.code).toBe(0)
+    expect(status.stdout.split('\n').filter(Boolean)).toHaveLength(3)
   })
 
   test('ban, unban, disable, enable, stop and continue change flags on every node', async () => {

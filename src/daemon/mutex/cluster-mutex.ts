@@ -525,3 +525,12 @@ export class LockKeeper extends EventEmitter<KeeperEvents> {
     }
   }
 }
+
+/**
+ * The keeper for a configured cluster lock, or undefined for `none`. It has the shape of the
+ * daemon's LeaderLock (start / stop / held); listen to 'held' and 'lost' for changes.
+ */
+export function lockKeeperFor(lock: ClusterLock, ctx: HelperContext, options: Omit<LockKeeperOptions, 'argv'> = {}): LockKeeper | undefined {
+  const argv = helperArgv(lock, ctx)
+  return argv ? new LockKeeper({...options, argv}) : undefined
+}

@@ -1,7 +1,9 @@
-// Builds the daemon's LeaderLock from the cluster file's clusterLock.
+// Builds the daemon's LeaderLock from the cluster file's clusterLock: a LockKeeper running the
+// configured mutex helper (ours for nats-kv and fcntl, any CTDB helper for `helper`).
 import type {Logger} from 'pino'
 import type {ClusterConfig} from '../../config/model.js'
 import type {LeaderLock} from '../leader-lock.js'
+import {lockKeeperFor} from './cluster-mutex.js'
 
 export interface LeaderLockContext {
   config: ClusterConfig
@@ -12,9 +14,24 @@ export interface LeaderLockContext {
 }
 
 export function createLeaderLock(ctx: LeaderLockContext): LeaderLock | undefined {
-  if (ctx.config.clusterLock.type === 'none') {
-    ctx.logger.warn('no cluster lock configured: leader election without a lock is unsafe under network partitions')
+  const {config, logger} = ctx
+  if (config.clusterLock.type === 'none') {
+    logger.warn('no cluster lock configured: leader election without a lock is unsafe under network partitions')
     return undefined
   }
-  throw new Error(`cluster lock type ${ctx.config.clusterLock.type} is not wired yet`)
+  const log = logger.child({component: 'cluster-lock', lock: config.clusterLock.type})
+  const keeper = lockKeeperFor(
+    config.clusterLock,
+    {cliPath: ctx.cliPath, natsServers: config.nats.servers, cluster: config.name, pnn: ctx.pnn, creds: config.nats.credentials, tls: config.nats.tls},
+    {log: (line, info) => log.warn({pid: info.pid, source: info.source}, line)},
+  )!
+  keeper.on('held', ({latencyMs}) => {
+    log.info({latencyMs}, 'took the cluster lock')
+    ctx.onChange()
+  })
+  keeper.on('lost', (info) => {
+    log.warn({reason: info.reason}, 'cluster lock lost')
+    ctx.onChange()
+  })
+  return keeper
 }

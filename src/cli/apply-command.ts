@@ -1,0 +1,60 @@
+// The parts of `apply` and `rollback` around applyConfig: reading the input, rendering, exit.
+import type {Command} from '@oclif/core'
+import type {ClusterClient} from '../client/cluster-client.js'
+import type {PlanDocument} from '../cluster/plan/document.js'
+import {applyConfig} from './apply.js'
+import {defaultAuthor} from './author.js'
+
+export interface ApplyInput {
+  yaml: string
+  source: string
+  planBase?: string | null
+}
+
+export async function loadApplyInput(cmd: Command, file: string | undefined, planFile: string | undefined, read: (f: string, enc: 'utf8') => Promise<string>): Promise<ApplyInput> {
+  try {
+    if (planFile) {
+      const plan = JSON.parse(await read(planFile, 'utf8')) as Partial<PlanDocument>
+      if (plan.planVersion !== 1 || typeof plan.config?.yaml !== 'string' || plan.base === undefined) {
+        return cmd.error(`${planFile} is not a plan written by \`ctdbctl plan --out\``, {exit: 1})
+      }
+      return {yaml: plan.config.yaml, source: `${planFile} (${plan.config.source})`, planBase: plan.base?.sha256 ?? null}
+    }
+    const {readSource} = await import('../config/index.js')
+    return {yaml: await readSource(file!), source: file === '-' ? '<stdin>' : file!}
+  } catch (e) {
+    if ((e as {oclif?: unknown}).oclif) throw e
+    return cmd.error(`cannot read ${planFile ?? file}: ${(e as Error).message}`, {exit: 2})
+  }
+}
+
+export async function runApply(
+  cmd: Command,
+  client: ClusterClient,
+  input: ApplyInput,
+  flags: {yes: boolean; force: boolean; message?: string; author?: string; wait: number; 'allow-missing': boolean; color?: boolean},
+): Promise<void> {
+  const render = async (doc: PlanDocument) => {
+    const [{supportsColor}, {chalkFor, renderPlan}] = await Promise.all([import('chalk'), import('../cluster/plan/render.js')])
+    return renderPlan(doc, chalkFor({flag: flags.color, env: process.env, isTTY: process.stdout.isTTY === true, detected: supportsColor ? supportsColor.level : 0}))
+  }
+  try {
+    const outcome = await applyConfig(client, {
+      ...input,
+      yes: flags.yes,
+      force: flags.force,
+      author: flags.author ?? (await defaultAuthor()),
+      message: flags.message,
+      timeoutMs: flags.wait * 1000,
+      allowMissing: flags['allow-missing'],
+      render,
+    })
+    process.exitCode = outcome.exitCode
+  } catch (e) {
+    if ((e as Error).name === 'ConfigError') {
+      process.stderr.write(`Error: ${(e as Error).message}\n`)
+      return cmd.exit(1)
+    }
+    throw e
+  }
+}
