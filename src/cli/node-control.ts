@@ -2,13 +2,14 @@
 // control to the node, then wait until the cluster shows the new flag, as `ctdb` does.
 import {Args, type Command} from '@oclif/core'
 import type {NodeFlag} from '../cluster/state.js'
-import type {ControlOp} from '../protocol/messages.js'
 import {liveFlags, withCluster} from './live.js'
 
 export const pnnArg = {pnn: Args.integer({description: 'pnn of the node', required: true, min: 0})}
 export const controlFlags = liveFlags
 
-const EFFECT: Record<Exclude<ControlOp, 'status'>, {flag: NodeFlag; present: boolean}> = {
+export type FlagOp = 'ban' | 'unban' | 'disable' | 'enable' | 'stop' | 'continue'
+
+const EFFECT: Record<FlagOp, {flag: NodeFlag; present: boolean}> = {
   ban: {flag: 'BANNED', present: true},
   unban: {flag: 'BANNED', present: false},
   disable: {flag: 'DISABLED', present: true},
@@ -21,7 +22,7 @@ export async function runNodeControl(
   cmd: Command,
   flags: {config?: string; nats?: string; cluster?: string; timeout: number},
   pnn: number,
-  op: Exclude<ControlOp, 'status'>,
+  op: FlagOp,
   seconds?: number,
 ): Promise<void> {
   await withCluster(cmd, flags, async (client) => {

@@ -3,7 +3,7 @@
 import {connect, type NatsConnection} from '@nats-io/transport-node'
 import type {ClusterState} from '../cluster/state.js'
 import type {NatsSettings} from '../config/model.js'
-import {encode, parseControlReply, type ControlOp, type ControlReply} from '../protocol/messages.js'
+import {encode, parseControlReply, type AdminOp, type ControlReply} from '../protocol/messages.js'
 import {natsConnectionOptions} from '../protocol/connection.js'
 import {subjects} from '../protocol/subjects.js'
 
@@ -55,7 +55,7 @@ export class ClusterClient {
     return reply.state
   }
 
-  async control(pnn: number, op: ControlOp, seconds?: number): Promise<Extract<ControlReply, {ok: true}>> {
+  async control(pnn: number, op: AdminOp, seconds?: number): Promise<Extract<ControlReply, {ok: true}>> {
     return this.request(this.subjects.control(pnn), {v: 1, op, ...(seconds === undefined ? {} : {seconds})}, `node ${pnn}`)
   }
 
@@ -64,20 +64,25 @@ export class ClusterClient {
     this.nc.publish(this.subjects.configApplied, encode({v: 1, revision}))
   }
 
+  /** Asks the leader to move an address now (a takeover run with the address pinned). */
+  async moveIp(leader: number, address: string, pnn: number): Promise<void> {
+    await this.request(this.subjects.control(leader), {v: 1, op: 'moveip', address, pnn}, `the leader (node ${leader})`, 30_000)
+  }
+
   async close(): Promise<void> {
     await this.nc.close()
   }
 
-  private async request(subject: string, body: unknown, who: string): Promise<Extract<ControlReply, {ok: true}>> {
+  private async request(subject: string, body: unknown, who: string, timeoutMs = this.timeoutMs): Promise<Extract<ControlReply, {ok: true}>> {
     let data: Uint8Array
     try {
-      data = (await this.nc.request(subject, encode(body), {timeout: this.timeoutMs})).data
+      data = (await this.nc.request(subject, encode(body), {timeout: timeoutMs})).data
     } catch (e) {
       const msg = (e as Error).message
       if (/no responders/i.test(msg) || (e as {code?: string}).code === '503') {
         throw new ClusterUnreachableError(`no ctdbctl daemon of cluster ${this.target.cluster} answered for ${who}: is it running?`)
       }
-      if (/timeout/i.test(msg)) throw new ClusterUnreachableError(`${who} of cluster ${this.target.cluster} did not answer within ${this.timeoutMs} ms`)
+      if (/timeout/i.test(msg)) throw new ClusterUnreachableError(`${who} of cluster ${this.target.cluster} did not answer within ${timeoutMs} ms`)
       throw new ClusterUnreachableError(`request to ${who} of cluster ${this.target.cluster} failed: ${msg}`)
     }
     const reply = parseControlReply(data)

@@ -39,6 +39,15 @@ export interface PublicAddressState {
   pnn: number
 }
 
+export interface TakeoverRunRecord {
+  run: number
+  reason: string
+  startedAt: string
+  durationMs: number
+  ok: boolean
+  error?: string
+}
+
 export interface ClusterState {
   cluster: string
   configRevision?: number
@@ -49,6 +58,8 @@ export interface ClusterState {
   thisNode?: number
   nodes: NodeState[]
   publicAddresses: PublicAddressState[]
+  /** The last takeover run this node led (live clusters, leader only). */
+  lastTakeoverRun?: TakeoverRunRecord
 }
 
 export function flagBits(flags: readonly NodeFlag[]): number {

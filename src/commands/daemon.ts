@@ -14,6 +14,7 @@ export default class Daemon extends Command {
     node: Flags.string({summary: 'Name of this node in the cluster file.', helpValue: 'NAME'}),
     'data-dir': Flags.string({summary: 'Directory for this node\'s state (default /var/lib/ctdbctl).', helpValue: 'DIR'}),
     'nats-server': Flags.string({summary: 'NATS server to use first, normally the one on this node (default: the order of the cluster file).', helpValue: 'URL'}),
+    'ip-driver': Flags.string({summary: 'How public addresses reach the host: iproute2 (default as root) or fake (records only; for trying ctdbctl without root).', options: ['iproute2', 'fake']}),
     'node-config': Flags.string({summary: 'Node-local settings file (default /etc/ctdbctl/node.yaml).', helpValue: 'FILE'}),
     'log-level': Flags.string({summary: 'Log level.', options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], default: undefined}),
   }
@@ -51,6 +52,8 @@ export default class Daemon extends Command {
     const level = flags['log-level'] ?? settings.logLevel ?? 'info'
     const self = config.nodes.find((n) => n.name === nodeName)
     const logger = pino({level, base: {cluster: config.name, node: nodeName, pnn: self?.pnn}, timestamp: pino.stdTimeFunctions.isoTime})
+    const ipDriver = (flags['ip-driver'] ?? settings.ipDriver ?? (process.getuid?.() === 0 ? 'iproute2' : 'fake')) as 'iproute2' | 'fake'
+    if (ipDriver === 'fake') logger.warn('public addresses use the fake driver: nothing is configured on this host')
     const cliPath = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
     let daemon
     try {
@@ -61,6 +64,7 @@ export default class Daemon extends Command {
         dataDir: flags['data-dir'] ?? settings.dataDir ?? '/var/lib/ctdbctl',
         logger,
         natsServer: flags['nats-server'] ?? settings.natsServer,
+        ipDriver,
         createLeaderLock: (current, onChange) => createLeaderLock({config: current, pnn: self!.pnn, cliPath, logger, onChange}),
       })
     } catch (e) {

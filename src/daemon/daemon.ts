@@ -1,20 +1,25 @@
 // The per-node daemon: heartbeats over NATS, membership, own flags, leadership under the
-// cluster lock, admin controls. Later stages (takeover runs, databases, monitoring) plug in here.
+// cluster lock, admin controls, the applied config, and public IP failover (the leader's
+// takeover runs, this node's host reconciliation, self-fencing).
 import {randomBytes, randomInt} from 'node:crypto'
 import {mkdirSync} from 'node:fs'
 import type {Logger} from 'pino'
 import type {Msg, NatsConnection, Subscription} from '@nats-io/transport-node'
 import {canLead, decideWithoutLock} from '../cluster/leadership.js'
 import {flagBits, INACTIVE_MASK, type ClusterState, type NodeFlag} from '../cluster/state.js'
-import type {ClusterConfig, NodeConfig} from '../config/model.js'
-import {encode, parseControlRequest, parseDeparture, parseHeartbeat, type ControlReply, type ControlRequest, type Heartbeat} from '../protocol/messages.js'
-import {STATUS_QUEUE, subjects} from '../protocol/subjects.js'
+import {canHost, type Holder} from '../cluster/takeover.js'
 import {loadConfigText} from '../config/index.js'
-import {ConfigStore, sha256, StaleRevisionError, type AppliedRevision} from '../protocol/config-store.js'
-import {LocalFlags} from './local-flags.js'
+import type {ClusterConfig, NodeConfig} from '../config/model.js'
+import type {AppliedRevision} from '../protocol/config-store.js'
+import {encode, parseControlReply, parseControlRequest, parseDeparture, parseHeartbeat, type ControlReply, type ControlRequest, type Heartbeat} from '../protocol/messages.js'
+import {STATUS_QUEUE, subjects} from '../protocol/subjects.js'
+import {ConfigFollower} from './config-follower.js'
+import {IpService, type IpDriverKind} from './ip-service.js'
 import type {LeaderLock} from './leader-lock.js'
+import {LocalFlags} from './local-flags.js'
 import {Membership, type MembershipChange} from './membership.js'
 import {connectNats} from './nats.js'
+import {TakeoverCoordinator, type RunRecord} from './takeover-coordinator.js'
 
 /** Generation value CTDB uses for "no valid generation". */
 export const INVALID_GENERATION = 1
@@ -29,9 +34,13 @@ export interface DaemonOptions {
   logger: Logger
   /** The NATS server to use first (the one on this node). */
   natsServer?: string
+  /** How public addresses reach the host: iproute2 (real) or fake (no root; records only). */
+  ipDriver: IpDriverKind
   /** Builds the cluster lock keeper for this node (undefined for clusterLock type none). */
   createLeaderLock: (config: ClusterConfig, onChange: () => void) => LeaderLock | undefined
 }
+
+type Reply = {changed: boolean; message?: string} | {error: string}
 
 export class NodeDaemon {
   readonly pnn: number
@@ -43,12 +52,15 @@ export class NodeDaemon {
   private readonly startedAt = performance.now()
   private readonly membership: Membership
   private readonly flags: LocalFlags
+  private readonly ip: IpService
+  private readonly takeover: TakeoverCoordinator
   private lock: LeaderLock | undefined
   private nc?: NatsConnection
-  private store?: ConfigStore
-  private stopWatch?: () => void
+  private follower?: ConfigFollower
   private configRevision = 0
   private configError?: {revision: number; message: string}
+  /** Config revision of the last takeover run this node took part in. */
+  private assignedRevision = 0
   private subs: Subscription[] = []
   private timer?: NodeJS.Timeout
   private seq = 0
@@ -56,6 +68,8 @@ export class NodeDaemon {
   private claiming = false
   private generation = INVALID_GENERATION
   private activeKey = ''
+  private runKey = ''
+  private lastLeaderContact = performance.now()
   private stopping = false
 
   constructor(private readonly options: DaemonOptions) {
@@ -71,6 +85,16 @@ export class NodeDaemon {
     this.membership = new Membership(this.peerPnns(), this.deadAfterMs())
     this.flags = new LocalFlags(options.dataDir, () => this.onLocalFlagsChanged())
     this.lock = options.createLeaderLock(this.config, () => this.evaluate())
+    this.ip = new IpService({config: this.config, driver: options.ipDriver, logger: this.log, onChange: () => this.publishHeartbeat()})
+    this.takeover = new TakeoverCoordinator({
+      config: () => this.config,
+      configRevision: () => this.configRevision,
+      view: () => this.snapshot(),
+      holders: () => this.holders(),
+      send: (pnn, request, timeoutMs) => this.send(pnn, request, timeoutMs),
+      ban: (pnn, seconds) => this.send(pnn, {v: 1, op: 'ban', seconds}, 5000),
+      log: this.log.child({component: 'takeover'}),
+    })
   }
 
   async start(): Promise<void> {
@@ -79,57 +103,64 @@ export class NodeDaemon {
     this.subs = [
       this.nc.subscribe(s.heartbeatAll, {callback: (_e, m) => this.safely('heartbeat', () => this.onHeartbeat(m))}),
       this.nc.subscribe(s.departureAll, {callback: (_e, m) => this.safely('departure', () => this.onDeparture(m))}),
-      this.nc.subscribe(s.control(this.pnn), {callback: (_e, m) => this.safely('control', () => this.onControl(m))}),
-      this.nc.subscribe(s.status, {queue: STATUS_QUEUE, callback: (_e, m) => this.safely('status', () => m.respond(encode(this.reply(true))))}),
+      this.nc.subscribe(s.control(this.pnn), {callback: (_e, m) => this.safely('control', () => void this.onControl(m))}),
+      this.nc.subscribe(s.status, {queue: STATUS_QUEUE, callback: (_e, m) => this.safely('status', () => m.respond(encode(this.reply({changed: false}))))}),
     ]
+    this.ip.start()
     this.log.info({flags: this.flags.flags(), incarnation: this.incarnation}, 'daemon started')
     this.tick()
     this.startTimer()
-    void this.followAppliedConfigWithRetry()
-  }
-
-  /** JetStream may be briefly unavailable (start-up, lost quorum): keep trying, never crash. */
-  private async followAppliedConfigWithRetry(): Promise<void> {
-    for (let attempt = 1; !this.stopping; attempt++) {
-      try {
-        await this.followAppliedConfig()
-        return
-      } catch (e) {
-        this.log.warn({err: e, attempt}, 'cannot read the applied config from the cluster yet; retrying')
-        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** Math.min(attempt, 5))))
-      }
-    }
-  }
-
-  private startTimer(): void {
-    clearInterval(this.timer)
-    this.timer = setInterval(() => this.tick(), this.config.tunables.keepaliveIntervalMs)
-  }
-
-  /** Seeds an empty cluster with the local file, then runs whatever revision the cluster holds. */
-  private async followAppliedConfig(): Promise<void> {
-    this.store = await ConfigStore.open(this.nc!, this.config.name, this.config.nats.servers.length)
-    if (this.options.configText !== undefined && !(await this.store.current())) {
-      const yaml = this.options.configText
-      try {
-        const rev = await this.store.write({yaml, sha256: sha256(yaml), author: `daemon ${this.self.name}`, message: 'seeded from the local cluster file', time: new Date().toISOString()}, 0)
-        this.log.info({revision: rev}, 'seeded the cluster with the local cluster file')
-      } catch (e) {
-        if (!(e instanceof StaleRevisionError)) throw e
-      }
-    }
-    this.stopWatch = await this.store.watch((rev) => this.safely('config revision', () => this.onAppliedRevision(rev)))
-    const store = this.store
-    const sub = this.nc!.subscribe(this.subjects.configApplied, {
-      callback: () => {
-        void store.current().then(
-          (rev) => this.safely('config revision', () => this.onAppliedRevision(rev)),
-          (e: unknown) => this.log.warn({err: e}, 'cannot fetch the announced config revision; the watch will deliver it'),
-        )
-      },
+    this.follower = new ConfigFollower({
+      nc: this.nc,
+      cluster: this.config.name,
+      servers: this.config.nats.servers.length,
+      ...(this.options.configText === undefined ? {} : {seed: {yaml: this.options.configText, author: `daemon ${this.self.name}`}}),
+      announceSubject: s.configApplied,
+      onRevision: (rev) => this.safely('config revision', () => this.onAppliedRevision(rev)),
+      log: this.log,
     })
-    this.subs.push(sub)
+    this.follower.start()
   }
+
+  /** Clean shutdown: release addresses and the lock, announce the departure, close the connection. */
+  async stop(): Promise<void> {
+    if (this.stopping) return
+    this.stopping = true
+    clearInterval(this.timer)
+    this.follower?.stop()
+    this.flags.dispose()
+    await this.ip.releaseAll('shutdown')
+    await this.ip.stop()
+    await this.lock?.stop()
+    if (this.nc && !this.nc.isClosed()) {
+      try {
+        this.nc.publish(this.subjects.departure(this.pnn), encode({v: 1, pnn: this.pnn, incarnation: this.incarnation}))
+        await this.nc.flush()
+      } catch (e) {
+        this.log.warn({err: e}, 'could not announce departure')
+      }
+      for (const sub of this.subs) sub.unsubscribe()
+      await this.nc.close()
+    }
+    this.log.info('daemon stopped')
+  }
+
+  /** This node's view of the cluster (DESIGN.md §4). */
+  snapshot(): ClusterState {
+    const holders = this.holders()
+    return {
+      cluster: this.config.name,
+      configRevision: this.configRevision,
+      generation: this.generation,
+      leader: this.leader,
+      thisNode: this.pnn,
+      nodes: this.config.nodes.map((n) => ({pnn: n.pnn, name: n.name, address: n.address, flags: this.observedFlags(n), ...this.nodeReport(n.pnn)})),
+      publicAddresses: this.config.publicAddresses.map((pa) => ({address: pa.address, pnn: holders.find((h) => h.held.includes(pa.address))?.pnn ?? -1})),
+      ...(this.takeover.last ? {lastTakeoverRun: this.takeover.last} : {}),
+    }
+  }
+
+  // ---- config revisions ------------------------------------------------------------------
 
   private onAppliedRevision(rev: AppliedRevision | undefined): void {
     if (rev && rev.revision <= this.configRevision) return // already running it (announced and watched)
@@ -169,6 +200,7 @@ export class NodeDaemon {
     this.configError = undefined
     this.membership.setPeers(this.peerPnns())
     this.membership.setDeadAfter(this.deadAfterMs())
+    this.ip.setConfig(config)
     if (previous.tunables.keepaliveIntervalMs !== config.tunables.keepaliveIntervalMs) this.startTimer()
     if (JSON.stringify(previous.clusterLock) !== JSON.stringify(config.clusterLock)) {
       const old = this.lock
@@ -180,59 +212,18 @@ export class NodeDaemon {
     this.publishHeartbeat()
   }
 
-  /** Clean shutdown: release the lock, announce the departure, close the connection. */
-  async stop(): Promise<void> {
-    if (this.stopping) return
-    this.stopping = true
+  // ---- heartbeats and membership ---------------------------------------------------------
+
+  private startTimer(): void {
     clearInterval(this.timer)
-    this.stopWatch?.()
-    this.flags.dispose()
-    await this.lock?.stop()
-    if (this.nc && !this.nc.isClosed()) {
-      try {
-        this.nc.publish(this.subjects.departure(this.pnn), encode({v: 1, pnn: this.pnn, incarnation: this.incarnation}))
-        await this.nc.flush()
-      } catch (e) {
-        this.log.warn({err: e}, 'could not announce departure')
-      }
-      for (const sub of this.subs) sub.unsubscribe()
-      await this.nc.close()
-    }
-    this.log.info('daemon stopped')
-  }
-
-  /** This node's view of the cluster (DESIGN.md §4). */
-  snapshot(): ClusterState {
-    return {
-      cluster: this.config.name,
-      configRevision: this.configRevision,
-      generation: this.generation,
-      leader: this.leader,
-      thisNode: this.pnn,
-      nodes: this.config.nodes.map((n) => ({pnn: n.pnn, name: n.name, address: n.address, flags: this.observedFlags(n), ...this.configReport(n.pnn)})),
-      publicAddresses: [],
-    }
-  }
-
-  private configReport(pnn: number): {configRevision?: number; converged?: boolean; configError?: string; rejectedRevision?: number} {
-    if (pnn === this.pnn) return {configRevision: this.configRevision, converged: this.configRevision > 0, ...this.configErrorFields()}
-    const hb = this.membership.peer(pnn)?.heartbeat
-    if (!hb) return {}
-    return {
-      configRevision: hb.configRevision,
-      converged: hb.converged,
-      ...(hb.configError ? {configError: hb.configError} : {}),
-      ...(hb.rejectedRevision !== undefined ? {rejectedRevision: hb.rejectedRevision} : {}),
-    }
-  }
-
-  private configErrorFields(): {configError?: string; rejectedRevision?: number} {
-    return this.configError ? {configError: this.configError.message, rejectedRevision: this.configError.revision} : {}
+    this.timer = setInterval(() => this.tick(), this.config.tunables.keepaliveIntervalMs)
   }
 
   private tick(): void {
     for (const change of this.membership.tick(performance.now())) this.logMembership(change)
     this.evaluate()
+    this.fenceIfCutOff()
+    if (this.leader === this.pnn) this.takeover.check()
     this.publishHeartbeat()
   }
 
@@ -249,8 +240,10 @@ export class NodeDaemon {
       generation: this.generation,
       uptimeMs: Math.round(performance.now() - this.startedAt),
       configRevision: this.configRevision,
-      converged: this.configRevision > 0,
+      converged: this.converged(),
       ...this.configErrorFields(),
+      held: this.ip.held(),
+      interfaces: this.ip.interfaces(),
     }
     this.nc.publish(this.subjects.heartbeat(this.pnn), encode(hb))
   }
@@ -266,10 +259,9 @@ export class NodeDaemon {
       return
     }
     const change = this.membership.heartbeat(hb, performance.now())
-    if (change) {
-      this.logMembership(change)
-      this.evaluate()
-    }
+    if (change) this.logMembership(change)
+    // Peers' held addresses and links feed the leader's run trigger, so evaluate on every beat.
+    if (change || this.leader === this.pnn) this.evaluate()
   }
 
   private onDeparture(m: Msg): void {
@@ -282,21 +274,28 @@ export class NodeDaemon {
     }
   }
 
-  private onControl(m: Msg): void {
+  // ---- controls ----------------------------------------------------------------------------
+
+  private async onControl(m: Msg): Promise<void> {
     const req = parseControlRequest(m.data)
     if (typeof req === 'string') {
       this.log.warn({error: req}, 'rejected a control request')
       m.respond(encode({ok: false, error: req} satisfies ControlReply))
       return
     }
-    const result = this.applyControl(req)
-    if (result.changed) this.log.info({op: req.op, seconds: req.seconds}, `control ${req.op} applied`)
+    let result: Reply
+    try {
+      result = await this.applyControl(req)
+    } catch (e) {
+      result = {error: (e as Error).message}
+    }
+    if ('changed' in result && result.changed && req.op !== 'takeover') this.log.info({op: req.op, seconds: req.seconds}, `control ${req.op} applied`)
     this.evaluate()
     this.publishHeartbeat()
-    m.respond(encode(this.reply(result.changed, result.message)))
+    m.respond(encode(this.reply(result)))
   }
 
-  private applyControl(req: ControlRequest): {changed: boolean; message?: string} {
+  private async applyControl(req: ControlRequest): Promise<Reply> {
     const f = this.flags
     const n = this.pnn
     switch (req.op) {
@@ -326,22 +325,63 @@ export class NodeDaemon {
         if (!f.isStopped) return {changed: false, message: `Node ${n} is not stopped`}
         f.setStopped(false)
         return {changed: true}
+      case 'takeover':
+        return this.takeoverPhase(req)
+      case 'moveip': {
+        if (this.leader !== this.pnn) return {error: `node ${this.pnn} is not the leader (the leader is ${this.leader < 0 ? 'unknown' : this.leader})`}
+        const why = canHost(this.config, this.snapshot(), req.address!, req.pnn!)
+        if (why) return {error: why}
+        const run = await this.takeover.moveIp(req.address!, req.pnn!)
+        return run.ok ? {changed: true} : {error: `takeover run ${run.run} failed: ${run.error}`}
+      }
+      case 'ipreallocate': {
+        if (this.leader !== this.pnn) return {error: `node ${this.pnn} is not the leader (the leader is ${this.leader < 0 ? 'unknown' : this.leader})`}
+        const run = await this.takeover.requestRun('requested by an operator')
+        return run.ok ? {changed: true} : {error: `takeover run ${run.run} failed: ${run.error}`}
+      }
     }
   }
 
-  private reply(changed: boolean, message?: string): ControlReply {
-    return {ok: true, changed, ...(message ? {message} : {}), state: this.snapshot()}
+  private async takeoverPhase(req: ControlRequest): Promise<Reply> {
+    // A banned or stopped node holds nothing, whatever the leader's view says.
+    if (this.isInactive() && req.phase === 'take') return {changed: false}
+    switch (req.phase) {
+      case 'release':
+        await this.ip.release(req.addresses ?? [])
+        break
+      case 'take':
+        await this.ip.take(req.addresses ?? [])
+        this.assignedRevision = req.configRevision ?? this.configRevision
+        break
+      case 'ipreallocated':
+        break
+    }
+    return {changed: true}
+  }
+
+  private reply(result: Reply): ControlReply {
+    if ('error' in result) return {ok: false, error: result.error}
+    return {ok: true, changed: result.changed, ...(result.message ? {message: result.message} : {}), state: this.snapshot()}
+  }
+
+  private async send(pnn: number, request: ControlRequest, timeoutMs: number): Promise<void> {
+    const msg = await this.nc!.request(this.subjects.control(pnn), encode(request), {timeout: timeoutMs})
+    const reply = parseControlReply(msg.data)
+    if (!reply) throw new Error(`node ${pnn} sent a malformed reply`)
+    if (!reply.ok) throw new Error(reply.error)
   }
 
   private onLocalFlagsChanged(): void {
     this.log.info({flags: this.flags.flags()}, 'own flags changed')
-    if (!this.stopping) {
-      this.evaluate()
-      this.publishHeartbeat()
-    }
+    if (this.stopping) return
+    if (this.isInactive()) void this.ip.releaseAll(`node is ${this.flags.flags().join('|')}`)
+    this.evaluate()
+    this.publishHeartbeat()
   }
 
-  /** Leadership and generation from the current view; idempotent, called on every change. */
+  // ---- leadership, generation, takeover triggers, fencing ---------------------------------
+
+  /** Leadership, generation and run triggers from the current view; idempotent. */
   private evaluate(): void {
     if (this.stopping) return
     const mayLead = canLead(flagBits(this.flags.flags()), this.self.capabilities.leader)
@@ -363,9 +403,22 @@ export class NodeDaemon {
     }
     if (leader !== this.leader) {
       this.log.info({leader, previous: this.leader}, leader === -1 ? 'no leader' : leader === this.pnn ? `took leadership, leader=${leader}` : `leader is ${leader}`)
+      if (leader === this.pnn) this.takeover.reset()
       this.leader = leader
+      this.runKey = ''
     }
+    if (leader >= 0) this.lastLeaderContact = performance.now()
     this.updateGeneration()
+    if (this.leader === this.pnn) this.triggerRunOnChange()
+  }
+
+  /** The leader starts a takeover run whenever flags, links, membership or the config change. */
+  private triggerRunOnChange(): void {
+    if (this.configRevision === 0) return // not running the cluster's config yet
+    const key = JSON.stringify([this.configRevision, this.snapshot().nodes.map((n) => [n.pnn, n.flags, n.interfaces ?? {}])])
+    if (key === this.runKey) return
+    this.runKey = key
+    void this.takeover.requestRun('cluster changed')
   }
 
   /** The leader starts a new generation whenever the set of active nodes changes; others follow it. */
@@ -382,6 +435,53 @@ export class NodeDaemon {
       const leaderHb = this.membership.peer(this.leader)?.heartbeat
       this.generation = this.leader >= 0 && leaderHb ? leaderHb.generation : INVALID_GENERATION
     }
+  }
+
+  /** Self-fencing: no leader (and so no lock holder) in sight for recoveryTimeout → hold nothing. */
+  private fenceIfCutOff(): void {
+    if (this.isInactive()) {
+      void this.ip.releaseAll(`node is ${this.flags.flags().join('|')}`)
+      return
+    }
+    const silentMs = performance.now() - this.lastLeaderContact
+    if (this.leader < 0 && silentMs > this.config.tunables.recoveryTimeoutMs && !this.ip.isFenced) {
+      void this.ip.releaseAll(`no leader or cluster lock for ${Math.round(silentMs)} ms (recoveryTimeout ${this.config.tunables.recoveryTimeoutMs} ms)`)
+    }
+  }
+
+  private isInactive(): boolean {
+    return (flagBits(this.flags.flags()) & INACTIVE_MASK) !== 0
+  }
+
+  private converged(): boolean {
+    return this.configRevision > 0 && this.assignedRevision >= this.configRevision && this.ip.matchesAssignment()
+  }
+
+  // ---- views -------------------------------------------------------------------------------
+
+  private holders(): Holder[] {
+    const out: Holder[] = [{pnn: this.pnn, held: this.ip.held()}]
+    for (const p of this.membership.all()) if (p.connected && p.heartbeat) out.push({pnn: p.pnn, held: p.heartbeat.held})
+    return out
+  }
+
+  private nodeReport(pnn: number): Partial<ClusterState['nodes'][number]> {
+    if (pnn === this.pnn) {
+      return {interfaces: this.ip.interfaces(), configRevision: this.configRevision, converged: this.converged(), ...this.configErrorFields()}
+    }
+    const hb = this.membership.peer(pnn)?.heartbeat
+    if (!hb) return {}
+    return {
+      interfaces: hb.interfaces,
+      configRevision: hb.configRevision,
+      converged: hb.converged,
+      ...(hb.configError ? {configError: hb.configError} : {}),
+      ...(hb.rejectedRevision !== undefined ? {rejectedRevision: hb.rejectedRevision} : {}),
+    }
+  }
+
+  private configErrorFields(): {configError?: string; rejectedRevision?: number} {
+    return this.configError ? {configError: this.configError.message, rejectedRevision: this.configError.revision} : {}
   }
 
   private observedFlags(n: NodeConfig): NodeFlag[] {
@@ -420,3 +520,5 @@ export class NodeDaemon {
     }
   }
 }
+
+export type {RunRecord}

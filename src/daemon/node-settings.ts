@@ -11,10 +11,11 @@ export interface NodeSettings {
   dataDir?: string
   socket?: string
   natsServer?: string
+  ipDriver?: string
   logLevel?: string
 }
 
-const KEYS: (keyof NodeSettings)[] = ['config', 'node', 'dataDir', 'socket', 'natsServer', 'logLevel']
+const KEYS: (keyof NodeSettings)[] = ['config', 'node', 'dataDir', 'socket', 'natsServer', 'ipDriver', 'logLevel']
 
 /** Reads a node.yaml; a missing default file is fine, a missing explicit one is an error. */
 export function readNodeSettings(file: string, explicit: boolean): NodeSettings {

@@ -96,7 +96,7 @@ export function startDaemon(sandbox: Sandbox, pnn: number): SandboxDaemon {
   mkdirSync(dataDir, {recursive: true})
   const log = join(dataDir, 'daemon.log')
   const out = openSync(log, 'a')
-  const argv = [CLI, 'daemon', '--config', sandbox.configFile, '--node', node, '--data-dir', dataDir, '--nats-server', sandbox.nats[pnn % sandbox.nats.length].url]
+  const argv = [CLI, 'daemon', '--config', sandbox.configFile, '--node', node, '--data-dir', dataDir, '--nats-server', sandbox.nats[pnn % sandbox.nats.length].url, '--ip-driver', 'fake']
   const child = spawn(process.execPath, argv, {
     stdio: ['ignore', out, out],
     detached: true,

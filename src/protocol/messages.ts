@@ -29,6 +29,10 @@ export interface Heartbeat {
   configError?: string
   /** The revision it refused. */
   rejectedRevision?: number
+  /** Public addresses the node really holds. */
+  held: string[]
+  /** Link state of the node's public interfaces. */
+  interfaces: Record<string, 'up' | 'down'>
 }
 
 export interface Departure {
@@ -37,14 +41,27 @@ export interface Departure {
   incarnation: string
 }
 
-export const CONTROL_OPS = ['status', 'ban', 'unban', 'disable', 'enable', 'stop', 'continue'] as const
+export const CONTROL_OPS = ['status', 'ban', 'unban', 'disable', 'enable', 'stop', 'continue', 'takeover', 'moveip', 'ipreallocate'] as const
 export type ControlOp = (typeof CONTROL_OPS)[number]
+/** Ops an operator sends; the others are sent by the leader to nodes. */
+export type AdminOp = Exclude<ControlOp, 'takeover'>
+
+export type TakeoverPhase = 'release' | 'take' | 'ipreallocated'
 
 export interface ControlRequest {
   v: 1
   op: ControlOp
   /** ban only. */
   seconds?: number
+  /** takeover: the run and its phase; release and take carry the addresses the node holds afterwards. */
+  run?: number
+  phase?: TakeoverPhase
+  addresses?: string[]
+  /** takeover: the config revision the leader planned with. */
+  configRevision?: number
+  /** moveip: the address and the node it goes to. */
+  address?: string
+  pnn?: number
 }
 
 export type ControlReply =
@@ -69,17 +86,22 @@ function decodeObject(data: Uint8Array): Record<string, unknown> | undefined {
 
 const isPnn = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535
 const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0
+const isLinkMap = (v: unknown): v is Record<string, 'up' | 'down'> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((s) => s === 'up' || s === 'down')
 
 export function parseHeartbeat(data: Uint8Array): Heartbeat | undefined {
   const m = decodeObject(data)
   if (!m || m.v !== PROTOCOL_VERSION || !isPnn(m.pnn) || typeof m.incarnation !== 'string' || !isCount(m.seq)) return undefined
   if (!Array.isArray(m.flags) || !m.flags.every((f) => OWN_FLAGS.includes(f as string))) return undefined
   if (typeof m.holdsLock !== 'boolean' || !(m.leader === -1 || isPnn(m.leader)) || !isCount(m.generation) || !isCount(m.uptimeMs)) return undefined
+  if (!Array.isArray(m.held) || !m.held.every((a) => typeof a === 'string') || !isLinkMap(m.interfaces)) return undefined
   if (!isCount(m.configRevision) || typeof m.converged !== 'boolean' || !(m.configError === undefined || typeof m.configError === 'string') || !(m.rejectedRevision === undefined || isCount(m.rejectedRevision))) return undefined
   return {
     v: 1, pnn: m.pnn, incarnation: m.incarnation, seq: m.seq, flags: m.flags as OwnFlag[], holdsLock: m.holdsLock, leader: m.leader as number,
     generation: m.generation, uptimeMs: m.uptimeMs, configRevision: m.configRevision, converged: m.converged, ...(m.configError === undefined ? {} : {configError: m.configError}),
     ...(m.rejectedRevision === undefined ? {} : {rejectedRevision: m.rejectedRevision}),
+    held: m.held as string[],
+    interfaces: m.interfaces as Record<string, 'up' | 'down'>,
   }
 }
 
@@ -94,6 +116,15 @@ export function parseControlRequest(data: Uint8Array): ControlRequest | string {
   if (!m || m.v !== PROTOCOL_VERSION) return 'malformed control request'
   if (!CONTROL_OPS.includes(m.op as ControlOp)) return `unknown control ${JSON.stringify(m.op)}`
   if (m.op === 'ban' && !(Number.isInteger(m.seconds) && (m.seconds as number) > 0 && (m.seconds as number) <= 31_536_000)) return 'ban needs a whole number of seconds between 1 and 31536000'
+  if (m.op === 'takeover') {
+    if (!isCount(m.run) || !['release', 'take', 'ipreallocated'].includes(m.phase as string)) return 'takeover needs a run number and a phase'
+    if (m.phase !== 'ipreallocated' && !(Array.isArray(m.addresses) && m.addresses.every((a) => typeof a === 'string'))) return 'takeover release/take needs a list of addresses'
+    return {v: 1, op: 'takeover', run: m.run, phase: m.phase as TakeoverPhase, ...(m.addresses ? {addresses: m.addresses as string[]} : {}), ...(isCount(m.configRevision) ? {configRevision: m.configRevision} : {})}
+  }
+  if (m.op === 'moveip') {
+    if (typeof m.address !== 'string' || !isPnn(m.pnn)) return 'moveip needs an address and a pnn'
+    return {v: 1, op: 'moveip', address: m.address, pnn: m.pnn}
+  }
   return {v: 1, op: m.op as ControlOp, ...(m.op === 'ban' ? {seconds: m.seconds as number} : {})}
 }
 

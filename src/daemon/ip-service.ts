@@ -1,0 +1,125 @@
+// The node's side of public IP failover: what the leader assigned, the host reconciler that
+// makes it true (iproute2, or the fake driver without root), what the node really holds, and
+// self-fencing (release everything when cut off from the leader).
+import type {Logger} from 'pino'
+import type {ClusterConfig} from '../config/model.js'
+import {FakeIpDriver} from '../reconciler/drivers/fake-driver.js'
+import type {IpDriver} from '../reconciler/drivers/ip-driver.js'
+import {Iproute2Driver} from '../reconciler/drivers/iproute2-driver.js'
+import {managedInterfaces} from '../reconciler/ip/plan.js'
+import {IpReconciler, type IpPassResult} from '../reconciler/ip/reconciler.js'
+
+export type IpDriverKind = 'iproute2' | 'fake'
+
+export interface IpServiceOptions {
+  config: ClusterConfig
+  driver: IpDriverKind
+  logger: Logger
+  /** Something the rest of the cluster should hear about changed (held addresses, links). */
+  onChange: () => void
+  /** Reconcile period (drift repair). */
+  intervalMs?: number
+}
+
+export class IpService {
+  private readonly reconciler: IpReconciler
+  private readonly driver: IpDriver
+  private readonly log: Logger
+  private assigned: string[] = []
+  private fenced = false
+  private lastKey = ''
+  private readonly fakeInterfaces = new Set<string>()
+
+  constructor(private readonly options: IpServiceOptions) {
+    this.log = options.logger.child({component: 'ip'})
+    this.driver = options.driver === 'iproute2' ? new Iproute2Driver() : new FakeIpDriver()
+    this.addFakeInterfaces(options.config)
+    this.reconciler = new IpReconciler({
+      driver: this.driver,
+      publicAddresses: options.config.publicAddresses,
+      intervalMs: options.intervalMs ?? 1000,
+      logger: this.log,
+      onTaken: (e) => void this.log.info({address: e.address, interface: e.interface}, 'took public address'),
+      onReleased: (e) => void this.log.info({address: e.address, interface: e.interface}, 'released public address'),
+      onPass: (r) => this.afterPass(r),
+    })
+  }
+
+  start(): void {
+    this.reconciler.start()
+  }
+
+  async stop(): Promise<void> {
+    await this.reconciler.stop()
+  }
+
+  setConfig(config: ClusterConfig): void {
+    this.addFakeInterfaces(config)
+    this.reconciler.setPublicAddresses(config.publicAddresses)
+    this.assigned = this.assigned.filter((a) => config.publicAddresses.some((p) => p.address === a))
+  }
+
+  /** Release phase of a takeover run: keep only what stays on this node. */
+  async release(keep: readonly string[]): Promise<IpPassResult> {
+    const stay = new Set(keep)
+    this.assigned = this.assigned.filter((a) => stay.has(a))
+    this.reconciler.setDesired(this.fenced ? [] : this.assigned)
+    return this.reconciler.pass()
+  }
+
+  /** Take phase: hold exactly these addresses. */
+  async take(addresses: readonly string[]): Promise<IpPassResult> {
+    this.assigned = [...addresses]
+    this.fenced = false
+    this.reconciler.setDesired(this.assigned)
+    return this.reconciler.pass()
+  }
+
+  /** Self-fencing or leaving the cluster (banned, stopped, shutdown): hold nothing. */
+  async releaseAll(reason: string): Promise<void> {
+    if (this.fenced && this.held().length === 0) return
+    this.fenced = true
+    this.assigned = []
+    this.log.warn({reason}, 'releasing every public address')
+    this.reconciler.setDesired([])
+    await this.reconciler.releaseAll()
+  }
+
+  get isFenced(): boolean {
+    return this.fenced
+  }
+
+  held(): string[] {
+    return (this.reconciler.last?.held ?? []).map((h) => h.address)
+  }
+
+  interfaces(): Record<string, 'up' | 'down'> {
+    const out: Record<string, 'up' | 'down'> = {}
+    for (const i of this.reconciler.last?.interfaces ?? []) out[i.name] = i.up ? 'up' : 'down'
+    return out
+  }
+
+  /** The node holds exactly what it was assigned. */
+  matchesAssignment(): boolean {
+    const held = new Set(this.held())
+    return held.size === this.assigned.length && this.assigned.every((a) => held.has(a))
+  }
+
+  /** The fake host has every interface the config names, link up. */
+  private addFakeInterfaces(config: ClusterConfig): void {
+    if (!(this.driver instanceof FakeIpDriver)) return
+    for (const name of managedInterfaces(config.publicAddresses)) {
+      if (this.fakeInterfaces.has(name)) continue
+      this.fakeInterfaces.add(name)
+      this.driver.addInterface({name})
+    }
+  }
+
+  private afterPass(r: IpPassResult): void {
+    const key = JSON.stringify([r.held.map((h) => h.address).sort(), r.interfaces.map((i) => [i.name, i.up])])
+    if (key !== this.lastKey) {
+      this.lastKey = key
+      this.options.onChange()
+    }
+  }
+}
