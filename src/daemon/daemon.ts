@@ -70,6 +70,9 @@ export class NodeDaemon {
   private activeKey = ''
   private runKey = ''
   private lastLeaderContact = performance.now()
+  private lastTickAt = performance.now()
+  /** Set when the event loop was stopped (SIGSTOP, a stall): the view and the lock are stale. */
+  private pausedAt?: number
   private stopping = false
 
   constructor(private readonly options: DaemonOptions) {
@@ -89,6 +92,7 @@ export class NodeDaemon {
     this.takeover = new TakeoverCoordinator({
       config: () => this.config,
       configRevision: () => this.configRevision,
+      isLeader: () => this.leader === this.pnn && !this.recentlyPaused(),
       view: () => this.snapshot(),
       holders: () => this.holders(),
       send: (pnn, request, timeoutMs) => this.send(pnn, request, timeoutMs),
@@ -155,7 +159,7 @@ export class NodeDaemon {
       leader: this.leader,
       thisNode: this.pnn,
       nodes: this.config.nodes.map((n) => ({pnn: n.pnn, name: n.name, address: n.address, flags: this.observedFlags(n), ...this.nodeReport(n.pnn)})),
-      publicAddresses: this.config.publicAddresses.map((pa) => ({address: pa.address, pnn: holders.find((h) => h.held.includes(pa.address))?.pnn ?? -1})),
+      publicAddresses: this.config.publicAddresses.map((pa) => ({address: pa.address, pnn: this.holderOf(pa.address, holders)})),
       ...(this.takeover.last ? {lastTakeoverRun: this.takeover.last} : {}),
     }
   }
@@ -220,6 +224,10 @@ export class NodeDaemon {
   }
 
   private tick(): void {
+    const now = performance.now()
+    const gap = now - this.lastTickAt
+    this.lastTickAt = now
+    if (gap > this.deadAfterMs()) this.onPause(gap)
     for (const change of this.membership.tick(performance.now())) this.logMembership(change)
     this.evaluate()
     this.fenceIfCutOff()
@@ -384,13 +392,14 @@ export class NodeDaemon {
   /** Leadership, generation and run triggers from the current view; idempotent. */
   private evaluate(): void {
     if (this.stopping) return
-    const mayLead = canLead(flagBits(this.flags.flags()), this.self.capabilities.leader)
+    const mayLead = canLead(flagBits(this.flags.flags()), this.self.capabilities.leader) && !this.recentlyPaused()
     let leader: number
     if (this.lock) {
-      if (mayLead) this.lock.start()
+      const holder = this.membership.all().find((p) => p.connected && p.heartbeat?.holdsLock)?.pnn
+      // As CTDB, nodes race for the lock only when no leader is in sight (an election), not all the time.
+      if (mayLead && (this.lock.held || holder === undefined)) this.lock.start()
       else void this.lock.stop()
-      if (this.lock.held) leader = this.pnn
-      else leader = this.membership.all().find((p) => p.connected && p.heartbeat?.holdsLock)?.pnn ?? -1
+      leader = this.lock.held ? this.pnn : (holder ?? -1)
     } else {
       const now = performance.now()
       const peers = this.membership.all().filter((p) => p.connected && p.heartbeat).map((p) => {
@@ -437,6 +446,22 @@ export class NodeDaemon {
     }
   }
 
+  /**
+   * After a pause longer than the failure-detection bound the others may have declared this node
+   * dead and taken its addresses, and its lock lease may have expired: release the addresses and
+   * the lock and take no leader action until the view is fresh again.
+   */
+  private onPause(gapMs: number): void {
+    this.pausedAt = performance.now()
+    this.log.warn({gapMs: Math.round(gapMs)}, 'the daemon was paused longer than the failure-detection bound; releasing addresses and the cluster lock')
+    void this.ip.releaseAll(`paused for ${Math.round(gapMs)} ms`)
+    void this.lock?.stop()
+  }
+
+  private recentlyPaused(): boolean {
+    return this.pausedAt !== undefined && performance.now() - this.pausedAt < this.deadAfterMs()
+  }
+
   /** Self-fencing: no leader (and so no lock holder) in sight for recoveryTimeout → hold nothing. */
   private fenceIfCutOff(): void {
     if (this.isInactive()) {
@@ -463,6 +488,20 @@ export class NodeDaemon {
     const out: Holder[] = [{pnn: this.pnn, held: this.ip.held()}]
     for (const p of this.membership.all()) if (p.connected && p.heartbeat) out.push({pnn: p.pnn, held: p.heartbeat.held})
     return out
+  }
+
+  /**
+   * Who holds an address. Two claimants happen while a node that was cut off comes back with
+   * stale addresses: the one the last takeover run chose wins, else the one connected longest
+   * (the returning node is the newcomer).
+   */
+  private holderOf(address: string, holders: Holder[]): number {
+    const claimants = holders.filter((h) => h.held.includes(address)).map((h) => h.pnn)
+    if (claimants.length <= 1) return claimants[0] ?? -1
+    const assigned = this.takeover.assignedTo(address)
+    if (assigned !== undefined && claimants.includes(assigned)) return assigned
+    const since = (pnn: number) => (pnn === this.pnn ? -1 : (this.membership.peer(pnn)?.connectedSinceMs ?? Infinity))
+    return claimants.reduce((best, p) => (since(p) < since(best) ? p : best))
   }
 
   private nodeReport(pnn: number): Partial<ClusterState['nodes'][number]> {

@@ -89,7 +89,9 @@ export class IpService {
     return this.fenced
   }
 
+  /** What the node holds; nothing once it is fencing itself (the release is under way). */
   held(): string[] {
+    if (this.fenced) return []
     return (this.reconciler.last?.held ?? []).map((h) => h.address)
   }
 

@@ -7,6 +7,8 @@ export interface PeerView {
   connected: boolean
   heartbeat?: Heartbeat
   lastHeardMs?: number
+  /** When the peer last became connected (monotonic ms). */
+  connectedSinceMs?: number
 }
 
 export interface MembershipChange {
@@ -45,6 +47,7 @@ export class Membership {
     peer.lastHeardMs = nowMs
     if (!peer.connected) {
       peer.connected = true
+      peer.connectedSinceMs = nowMs
       return {pnn: hb.pnn, connected: true, reason: restarted ? 'restart' : 'heartbeat'}
     }
     return undefined

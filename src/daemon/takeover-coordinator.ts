@@ -12,6 +12,8 @@ import type {ControlRequest, TakeoverPhase} from '../protocol/messages.js'
 export interface TakeoverDeps {
   config(): ClusterConfig
   configRevision(): number
+  /** Still the leader (checked after yielding to pending I/O such as a lost lock). */
+  isLeader(): boolean
   /** The leader's view: flags, interfaces, current holders. */
   view(): ClusterState
   holders(): Holder[]
@@ -77,6 +79,11 @@ export class TakeoverCoordinator {
     if (problems.length > 0) void this.requestRun(`consistency check: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ''}`)
   }
 
+  /** The node the last run assigned the address to. */
+  assignedTo(address: string): number | undefined {
+    return this.lastAssignment.get(address)
+  }
+
   /** A new leader starts from nothing. */
   reset(): void {
     this.lastAssignment = new Map()
@@ -84,9 +91,16 @@ export class TakeoverCoordinator {
   }
 
   private async run(reason: string): Promise<RunRecord> {
+    // Let pending I/O in first (a lock helper's EOF, heartbeats): act on a fresh view only.
+    await new Promise((r) => setImmediate(r))
     const run = ++this.runNumber
     const started = Date.now()
     const {log} = this.deps
+    if (!this.deps.isLeader()) {
+      const record = {run, reason, startedAt: new Date(started).toISOString(), durationMs: 0, ok: false, error: 'no longer the leader'}
+      log.warn({run, reason}, 'takeover run abandoned: no longer the leader')
+      return record
+    }
     const config = this.deps.config()
     const view = this.deps.view()
     const plan = planTakeover(config, view, this.overrides)

@@ -80,8 +80,7 @@ export async function sandboxUp(options: UpOptions): Promise<Sandbox> {
   writeFileSync(sandboxFile(dir), JSON.stringify(sandbox, null, 2) + '\n')
   try {
     writeFileSync(sandbox.configFile, clusterYaml(cluster, options.nodes, nats.map((s) => s.url), options.extraSpec))
-    for (let pnn = 0; pnn < options.nodes; pnn++) sandbox.daemons.push(startDaemon(sandbox, pnn))
-    writeFileSync(sandboxFile(dir), JSON.stringify(sandbox, null, 2) + '\n')
+    for (let pnn = 0; pnn < options.nodes; pnn++) startDaemon(sandbox, pnn)
     return sandbox
   } catch (e) {
     await sandboxDown(dir)
@@ -102,7 +101,11 @@ export function startDaemon(sandbox: Sandbox, pnn: number): SandboxDaemon {
     detached: true,
   })
   child.unref()
-  return {node, pnn, pid: child.pid!, dataDir, log}
+  const daemon = {node, pnn, pid: child.pid!, dataDir, log}
+  // Recorded at once, so that `dev down` stops a restarted daemon too.
+  sandbox.daemons[pnn] = daemon
+  writeFileSync(sandboxFile(sandbox.dir), JSON.stringify(sandbox, null, 2) + '\n')
+  return daemon
 }
 
 export async function sandboxDown(dirArg: string): Promise<{stopped: number} | undefined> {

@@ -58,7 +58,7 @@ export function leaseTimings(ttlMs: number): LeaseTimings {
   return {
     renewEveryMs: ttlMs / 3,
     giveUpAfterMs: ttlMs / 2,
-    marginMs: Math.max(200, ttlMs / 10),
+    marginMs: Math.max(100, ttlMs / 20),
     pollMs: Math.min(250, Math.max(25, ttlMs / 10)),
     requestTimeoutMs: Math.min(2000, Math.max(250, ttlMs / 3)),
   }
@@ -300,7 +300,20 @@ class NatsKvLease {
     let leaseTtl = this.options.ttlMs
     let conflicted = false
     let failingSince: number | undefined
+    let writesFailingSince: number | undefined
     const errorBudgetMs = Math.max(5000, 2 * this.options.ttlMs)
+    const writeFailed = async (r: {conflict: boolean; error: unknown}): Promise<void> => {
+      if (r.conflict) {
+        conflicted = true
+        writesFailingSince = undefined
+        return
+      }
+      // Outcome unknown [R4] (or refused): read again after a pause; give up after the budget.
+      this.noteError(r.error)
+      writesFailingSince ??= now()
+      if (now() - writesFailingSince > errorBudgetMs) throw new Error(`cannot take the lease: ${errorText(r.error)}`)
+      await sleep(this.t.pollMs)
+    }
     for (;;) {
       if (this.state !== 'contending') return false
       let entry: KvEntry | null
@@ -321,8 +334,7 @@ class NatsKvLease {
         // Free (never taken, or released with a delete): take it [R1].
         const r = await this.write((kv) => kv.create(LOCK_KEY, this.value))
         if (r.ok) return true
-        if (r.conflict) conflicted = true
-        else this.noteError(r.error)
+        await writeFailed(r)
         continue
       }
       // Someone else's lease.
@@ -333,15 +345,15 @@ class NatsKvLease {
         observedAt = now()
         leaseTtl = Math.max(this.options.ttlMs, this.declaredTtl(entry))
       }
-      if (now() - observedAt >= leaseTtl + this.t.marginMs) {
+      const expiresAt = observedAt + leaseTtl + this.t.marginMs
+      if (now() >= expiresAt) {
         // Unchanged for a full ttl on our own clock: expired; take it with CAS [R2].
         const r = await this.write((kv) => kv.update(LOCK_KEY, this.value, observedRev))
         if (r.ok) return true
-        if (r.conflict) conflicted = true
-        else this.noteError(r.error)
+        await writeFailed(r)
         continue
       }
-      await sleep(this.t.pollMs)
+      await sleep(Math.min(this.t.pollMs, Math.max(1, expiresAt - now())))
     }
   }
 

@@ -1,0 +1,133 @@
+// A real cluster in network namespaces (src/dev/netlab.ts): each node namespace runs its own
+// nats-server and daemon with the iproute2 driver, public addresses live on the nodes' eth1,
+// and a client namespace reaches them over the public bridge. Used by the system tests, the
+// failover benchmark and `npm run demo` as root. Everything is stopped by pid and removed.
+import {spawn, type ChildProcess} from 'node:child_process'
+import {mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {ClusterClient} from '../client/cluster-client.js'
+import {alive, startNatsServers, stopNatsServers, stopProcess, type NatsServerHandle} from './nats-servers.js'
+import {createNetLab, destroyNetLab, nsExec, type NetLab} from './netlab.js'
+
+const CLI = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
+
+export interface LabClusterOptions {
+  nodes: number
+  /** Public addresses on the nodes' eth1 (count; addresses .101, .102, … of the public network). */
+  publicAddresses: number
+  /** Extra YAML under spec (tunables, ipAllocation, cluster lock…). */
+  extraSpec?: string
+  name?: string
+}
+
+export const SERVICE_PORT = 8445
+const SCRIPTS = fileURLToPath(new URL('../../scripts/', import.meta.url))
+
+export interface LabDaemon {
+  pnn: number
+  ns: string
+  pid: number
+  process: ChildProcess
+  log: string
+}
+
+export interface LabCluster {
+  lab: NetLab
+  dir: string
+  configFile: string
+  cluster: string
+  nats: NatsServerHandle[]
+  daemons: LabDaemon[]
+  publicAddresses: string[]
+  client(): Promise<ClusterClient>
+  startDaemon(pnn: number): LabDaemon
+  /** Which node answers on each public address, seen from the client namespace (null = nobody). */
+  probe(): Promise<Record<string, string | null>>
+  /** Starts a watcher in the client namespace printing answer changes (see scripts/lab-client.mjs). */
+  watch(): ChildProcess
+  destroy(): Promise<void>
+}
+
+export async function createLabCluster(options: LabClusterOptions): Promise<LabCluster> {
+  const lab = await createNetLab({nodes: options.nodes})
+  const dir = mkdtempSync(join(tmpdir(), 'ctdbctl-lab-'))
+  const cluster = options.name ?? 'lab'
+  const publicPrefix = lab.publicNet.replace(/\.0\/24$/, '')
+  const publicAddresses = Array.from({length: options.publicAddresses}, (_, i) => `${publicPrefix}.${101 + i}`)
+  let nats: NatsServerHandle[] = []
+  const daemons: LabDaemon[] = []
+  const configFile = join(dir, 'cluster.yaml')
+
+  const startDaemon = (pnn: number): LabDaemon => {
+    const node = lab.nodes[pnn]
+    const dataDir = join(dir, `n${pnn}`)
+    mkdirSync(dataDir, {recursive: true})
+    const log = join(dataDir, 'daemon.log')
+    const out = openSync(log, 'a')
+    const child = spawn('ip', ['netns', 'exec', node.ns, process.execPath, CLI, 'daemon', '--config', configFile, '--node', `n${pnn}`, '--data-dir', dataDir, '--nats-server', nats[pnn].url, '--ip-driver', 'iproute2'], {
+      stdio: ['ignore', out, out],
+    })
+    const d = {pnn, ns: node.ns, pid: child.pid!, process: child, log}
+    daemons[pnn] = d
+    return d
+  }
+
+  const services: ChildProcess[] = []
+  const watchers: ChildProcess[] = []
+  const destroy = async () => {
+    await Promise.all([...services, ...watchers].map((p) => stopProcess(p.pid!, p, 'SIGKILL')))
+    await Promise.all(daemons.filter(Boolean).map((d) => stopProcess(d.pid, d.process, 'SIGKILL')))
+    await stopNatsServers(nats, 'SIGKILL')
+    await destroyNetLab(lab)
+    if (!process.env.CTDBCTL_KEEP_LAB) rmSync(dir, {recursive: true, force: true})
+  }
+
+  try {
+    nats = await startNatsServers({count: options.nodes, dir, clusterName: `${cluster}-nats`, placement: lab.nodes.map((n) => ({ns: n.ns, address: n.privateAddress}))})
+    const yaml = [
+      'apiVersion: ctdbctl/v1',
+      'kind: Cluster',
+      'metadata:',
+      `  name: ${cluster}`,
+      'spec:',
+      '  nats:',
+      `    servers: [${nats.map((s) => s.url).join(', ')}]`,
+      '  nodes:',
+      ...lab.nodes.map((n) => `    - {pnn: ${n.index}, name: n${n.index}, address: ${n.privateAddress}}`),
+      ...(publicAddresses.length > 0 ? ['  publicAddresses:', ...publicAddresses.map((a) => `    - {address: ${a}/24, interfaces: [eth1]}`)] : []),
+    ].join('\n') + '\n' + (options.extraSpec ?? '')
+    writeFileSync(configFile, yaml)
+    for (let pnn = 0; pnn < options.nodes; pnn++) {
+      services.push(spawn('ip', ['netns', 'exec', lab.nodes[pnn].ns, process.execPath, join(SCRIPTS, 'lab-service.mjs'), String(SERVICE_PORT), `n${pnn}`], {stdio: 'ignore'}))
+      startDaemon(pnn)
+    }
+  } catch (e) {
+    await destroy()
+    throw e
+  }
+
+  return {
+    lab,
+    dir,
+    configFile,
+    cluster,
+    nats,
+    daemons,
+    publicAddresses,
+    client: () => ClusterClient.connect({cluster, nats: {servers: nats.map((s) => s.url)}}, 3000),
+    startDaemon,
+    probe: async () => JSON.parse(await nsExec(lab.client.ns, [process.execPath, join(SCRIPTS, 'lab-client.mjs'), 'once', String(SERVICE_PORT), ...publicAddresses])) as Record<string, string | null>,
+    watch: () => {
+      const w = spawn('ip', ['netns', 'exec', lab.client.ns, process.execPath, join(SCRIPTS, 'lab-client.mjs'), 'watch', String(SERVICE_PORT), ...publicAddresses], {stdio: ['ignore', 'pipe', 'ignore']})
+      watchers.push(w)
+      return w
+    },
+    destroy,
+  }
+}
+
+export function daemonAlive(d: LabDaemon): boolean {
+  return alive(d.pid)
+}
