@@ -13,7 +13,7 @@ metadata:
   name: fs-test
 spec:
   nats:
-    servers: [nats://192.168.20.41:4222]
+    servers: [nats://127.0.0.1:1]  # loopback, nothing listens: tests never reach other hosts
   nodes:
     - {pnn: 0, name: fs1, address: 192.168.20.41}
     - {pnn: 1, name: fs2, address: 192.168.20.42}
@@ -142,11 +142,10 @@ describe('ctdbctl lvs', () => {
 })
 
 describe('errors', () => {
-  test('no --state', () => {
-    const r = ctdbctl(['lvs', 'status', '--config', 'cluster.yaml'])
+  test('no --state and an unreachable cluster: CTDB\'s connection-failure text, exit 1', () => {
+    const r = ctdbctl(['lvs', 'status', '--config', 'cluster.yaml', '-T', '2'])
     expect(r.status).toBe(1)
-    expect(r.stdout).toBe('')
-    expect(r.stderr).toContain('no --state given and live cluster queries are not available yet')
+    expect(r.stdout).toMatch(/^connect\(\) failed, errno=111\nFailed to connect to CTDB daemon \(nats:\/\/[^)]+\)\n/)
   })
 
   test('missing and invalid config', () => {

@@ -218,7 +218,7 @@ export class ClusterMutex extends EventEmitter<MutexEvents> {
     if (this.lostEmitted || this.releasing) return
     this.lostEmitted = true
     const info: LostInfo = {reason, heldMs: Math.round(performance.now() - this.heldAt), exitCode: this.exitCode, signal: this.exitSignal}
-    this.emit('lost', info)
+    this.safeEmit('lost', info)
     // A helper that closed its stdout but still runs must not keep anything locked.
     if (!this.releasePromise) this.releasePromise = this.kill()
   }
@@ -229,7 +229,16 @@ export class ClusterMutex extends EventEmitter<MutexEvents> {
     this.exitCode = code
     this.exitSignal = sig
     for (const w of this.exitWaiters.splice(0)) w()
-    this.emit('exit', {code, signal: sig})
+    this.safeEmit('exit', {code, signal: sig})
+  }
+
+  /** A listener that throws must not break the protocol handling. */
+  private safeEmit<K extends keyof MutexEvents>(event: K, ...args: MutexEvents[K]): void {
+    try {
+      ;(this.emit as (e: K, ...a: MutexEvents[K]) => boolean)(event, ...args)
+    } catch (error) {
+      this.note(`cluster mutex ${String(event)} listener failed: ${(error as Error).message}`)
+    }
   }
 
   private onStderr(text: string): void {
@@ -431,7 +440,7 @@ export class LockKeeper extends EventEmitter<KeeperEvents> {
     const mutex = this.mutex
     if (mutex) await mutex.release()
     await this.loop
-    this.emit('stopped')
+    this.safeEmit('stopped')
   }
 
   /** The delay before the next attempt after `failures` failed attempts in a row. */
@@ -460,7 +469,7 @@ export class LockKeeper extends EventEmitter<KeeperEvents> {
       const mutex = this.options.createMutex ? this.options.createMutex(mutexOptions) : new ClusterMutex(mutexOptions)
       this.mutex = mutex
       const lost = new Promise<LostInfo>((resolve) => mutex.once('lost', resolve))
-      this.emit('attempt', {attempt})
+      this.safeEmit('attempt', {attempt})
       let result: LockResult
       try {
         result = await mutex.lock()
@@ -473,17 +482,17 @@ export class LockKeeper extends EventEmitter<KeeperEvents> {
       }
       if (result.status === '0') {
         this.failures = 0
-        this.emit('held', {attempt, latencyMs: result.latencyMs, pid: mutex.pid})
+        this.safeEmit('held', {attempt, latencyMs: result.latencyMs, pid: mutex.pid})
         const stopped = new Promise<undefined>((resolve) => (this.stopHolding = () => resolve(undefined)))
         const info = await Promise.race([lost, stopped])
         this.stopHolding = undefined
         if (!info || !this.running) return
         this.note(`cluster lock lost: ${info.reason}`)
-        this.emit('lost', info)
+        this.safeEmit('lost', info)
         await mutex.release()
         if (this.options.retryAfterLost === false) {
           this.running = false
-          this.emit('stopped')
+          this.safeEmit('stopped')
           return
         }
         this.failures = 1
@@ -493,13 +502,22 @@ export class LockKeeper extends EventEmitter<KeeperEvents> {
       this.failures++
       const retryInMs = this.backoffDelay(this.failures)
       const info: AttemptInfo = {attempt, status: result.status, reason: result.reason, latencyMs: result.latencyMs, retryInMs}
-      if (result.status === '1') this.emit('contention', info)
+      if (result.status === '1') this.safeEmit('contention', info)
       else {
         this.note(`cluster lock attempt ${attempt} failed (${STATUS_TEXT[result.status]}: ${result.reason}), retrying in ${retryInMs}ms`)
-        if (this.listenerCount('error') > 0) this.emit('error', info)
+        if (this.listenerCount('error') > 0) this.safeEmit('error', info)
       }
       await mutex.release()
       await this.sleep(retryInMs)
+    }
+  }
+
+  /** Listener exceptions are logged, never allowed to stop the keeper. */
+  private safeEmit<K extends keyof KeeperEvents>(event: K, ...args: KeeperEvents[K]): void {
+    try {
+      ;(this.emit as (e: K, ...a: KeeperEvents[K]) => boolean)(event, ...args)
+    } catch (error) {
+      this.note(`cluster lock keeper ${String(event)} listener failed: ${(error as Error).message}`)
     }
   }
 
