@@ -14,6 +14,7 @@ import type {AppliedRevision} from '../protocol/config-store.js'
 import {encode, parseControlReply, parseControlRequest, parseDeparture, parseHeartbeat, type ControlReply, type ControlRequest, type Heartbeat} from '../protocol/messages.js'
 import {STATUS_QUEUE, subjects} from '../protocol/subjects.js'
 import {ConfigFollower} from './config-follower.js'
+import {GroupRoles} from './group-roles.js'
 import {IpService, type IpDriverKind} from './ip-service.js'
 import type {LeaderLock} from './leader-lock.js'
 import {LocalFlags} from './local-flags.js'
@@ -54,6 +55,8 @@ export class NodeDaemon {
   private readonly flags: LocalFlags
   private readonly ip: IpService
   private readonly takeover: TakeoverCoordinator
+  /** NAT gateway and LVS roles (real host driver only). */
+  private readonly groups?: GroupRoles
   private lock: LeaderLock | undefined
   private nc?: NatsConnection
   private follower?: ConfigFollower
@@ -89,6 +92,7 @@ export class NodeDaemon {
     this.flags = new LocalFlags(options.dataDir, () => this.onLocalFlagsChanged())
     this.lock = options.createLeaderLock(this.config, () => this.evaluate())
     this.ip = new IpService({config: this.config, driver: options.ipDriver, logger: this.log, onChange: () => this.publishHeartbeat()})
+    if (options.ipDriver === 'iproute2') this.groups = new GroupRoles({dataDir: options.dataDir, pnn: this.pnn, logger: this.log})
     this.takeover = new TakeoverCoordinator({
       config: () => this.config,
       configRevision: () => this.configRevision,
@@ -134,6 +138,7 @@ export class NodeDaemon {
     this.follower?.stop()
     this.flags.dispose()
     await this.ip.releaseAll('shutdown')
+    await this.groups?.shutdown().catch((e: Error) => this.log.error({err: e}, 'NAT gateway / LVS shutdown failed'))
     await this.ip.stop()
     await this.lock?.stop()
     if (this.nc && !this.nc.isClosed()) {
@@ -362,6 +367,7 @@ export class NodeDaemon {
         this.assignedRevision = req.configRevision ?? this.configRevision
         break
       case 'ipreallocated':
+        await this.groups?.ipreallocated(this.config, this.snapshot())
         break
     }
     return {changed: true}

@@ -145,6 +145,6 @@ test('a node down during apply: reported as not converged, accepted with --allow
   const revision = await currentRevision()
   expect((await cli(['drift'])).code).toBe(2)
   tc.sandbox.daemons[victim] = startDaemon(tc.sandbox, victim)
-  await waitFor('the returning node to converge', async () => ((await tc.views()).every((v) => v.nodes.every((n) => n.configRevision === revision && n.flags.length === 0)) ? true : undefined), 15_000)
+  await waitFor('the returning node to converge', async () => ((await tc.views()).every((v) => v.nodes.every((n) => n.configRevision === revision && n.flags.length === 0 && n.converged)) ? true : undefined), 15_000)
   expect((await cli(['drift'])).code).toBe(0)
 }, 60_000)

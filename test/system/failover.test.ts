@@ -2,6 +2,7 @@
 // each with its own nats-server and daemon (iproute2 driver), 6 public addresses on eth1, a
 // client namespace that connects to a TCP service on every address.
 import {execFile} from 'node:child_process'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {promisify} from 'node:util'
 import type {ClusterClient} from '../../src/client/cluster-client.js'
 import {createLabCluster, type LabCluster} from '../../src/dev/lab-cluster.js'
@@ -133,11 +134,12 @@ test('a partition isolating one node: it releases its addresses within the recov
 }, 90_000)
 
 test('with failback off, addresses stay where they are when a node returns', async () => {
-  const base = (await cli(['show'])).stdout
-  const noFailback = base + '  ipAllocation: {failback: false}\n'
+  const noFailback = readFileSync(lc.configFile, 'utf8') + '  ipAllocation: {failback: false}\n'
   const file = `${lc.dir}/no-failback.yaml`
-  await import('node:fs').then((fs) => fs.writeFileSync(file, noFailback))
-  expect((await cli(['apply', file, '--yes'])).code).toBe(0)
+  writeFileSync(file, noFailback)
+  const applied = await cli(['apply', file, '--yes', '--timeout', '10'])
+  expect(applied.stderr).toBe('')
+  expect(applied.code).toBe(0)
   const victim = 1
   const daemon = lc.daemons[victim]
   process.kill(daemon.pid, 'SIGSTOP')
