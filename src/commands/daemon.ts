@@ -65,7 +65,7 @@ export default class Daemon extends Command {
         logger,
         natsServer: flags['nats-server'] ?? settings.natsServer,
         ipDriver,
-        createLeaderLock: (current, onChange) => createLeaderLock({config: current, pnn: self!.pnn, cliPath, logger, onChange}),
+        createLeaderLock: (current, onChange) => createLeaderLock({config: current, pnn: self!.pnn, cliPath, logger, onChange, natsServer: flags['nats-server'] ?? settings.natsServer}),
       })
     } catch (e) {
       this.error((e as Error).message, {exit: 2})

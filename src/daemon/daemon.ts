@@ -468,16 +468,23 @@ export class NodeDaemon {
     return this.pausedAt !== undefined && performance.now() - this.pausedAt < this.deadAfterMs()
   }
 
-  /** Self-fencing: no leader (and so no lock holder) in sight for recoveryTimeout → hold nothing. */
+  /**
+   * Self-fencing: a node that has seen no leader (no lock holder) for recoveryTimeout and is not
+   * part of a majority of the cluster's nodes holds nothing, so a minority partition stops
+   * answering. A majority keeps its addresses while a new leader is elected (for instance while
+   * the lock's JetStream stream elects a new raft leader after a server died).
+   */
   private fenceIfCutOff(): void {
     if (this.isInactive()) {
       void this.ip.releaseAll(`node is ${this.flags.flags().join('|')}`)
       return
     }
     const silentMs = performance.now() - this.lastLeaderContact
-    if (this.leader < 0 && silentMs > this.config.tunables.recoveryTimeoutMs && !this.ip.isFenced) {
-      void this.ip.releaseAll(`no leader or cluster lock for ${Math.round(silentMs)} ms (recoveryTimeout ${this.config.tunables.recoveryTimeoutMs} ms)`)
-    }
+    if (this.leader >= 0 || silentMs <= this.config.tunables.recoveryTimeoutMs || this.ip.isFenced) return
+    const members = this.config.nodes.filter((n) => !n.deleted).length
+    const visible = 1 + this.membership.all().filter((p) => p.connected).length
+    if (2 * visible > members) return
+    void this.ip.releaseAll(`no leader or cluster lock for ${Math.round(silentMs)} ms (recoveryTimeout ${this.config.tunables.recoveryTimeoutMs} ms) and only ${visible} of ${members} nodes in sight`)
   }
 
   private isInactive(): boolean {

@@ -189,6 +189,7 @@ class NatsKvLease {
     this.state = 'held'
     this.io.status('0')
     this.scheduleRenewal()
+    void this.pullStreamLeader()
   }
 
   private async connect(): Promise<void> {
@@ -238,6 +239,31 @@ class NatsKvLease {
       }
     }
     throw new Error(`cannot open or create the KV bucket ${lockBucketName(this.options.cluster)}: ${errorText(last)}`)
+  }
+
+  /**
+   * Asks JetStream to move the lease stream's raft leader to our server. Renewals then keep
+   * working when any other server dies: otherwise losing the server that led the stream stalls
+   * every write for a raft election (4–9 s on nats-server 2.9) and the lease is given up.
+   * Best effort: a voluntary step-down elects among the replicas, so it is tried a few times.
+   */
+  private async pullStreamLeader(): Promise<void> {
+    const stream = `KV_${lockBucketName(this.options.cluster)}`
+    const ours = this.nc?.info?.server_name
+    if (!ours) return
+    try {
+      const {jetstreamManager} = await import('@nats-io/jetstream')
+      const jsm = await jetstreamManager(this.nc!, {timeout: this.t.requestTimeoutMs})
+      for (let attempt = 0; attempt < 4 && this.state === 'held'; attempt++) {
+        const info = await jsm.streams.info(stream)
+        const leader = info.cluster?.leader
+        if (!leader || leader === ours || !(info.cluster?.replicas ?? []).some((r) => r.name === ours)) return
+        await this.nc!.request(`$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, undefined, {timeout: this.t.requestTimeoutMs})
+        await sleep(500)
+      }
+    } catch {
+      // best effort only
+    }
   }
 
   /** min(3, servers in the NATS cluster): the --servers list and the servers the cluster announces. */
