@@ -7,7 +7,7 @@ import {promisify} from 'node:util'
 import type {ClusterClient} from '../../src/client/cluster-client.js'
 import {createLabCluster, type LabCluster} from '../../src/dev/lab-cluster.js'
 import {nsExec} from '../../src/dev/netlab.js'
-import {runCli} from '../helpers/cli.js'
+import {BIN, runCli} from '../helpers/cli.js'
 import {waitFor} from '../helpers/wait.js'
 
 const run = promisify(execFile)
@@ -111,14 +111,39 @@ test('disable, ban and stop make a node release its addresses; enable, unban and
   }
 }, 120_000)
 
-test('a partition isolating one node: it releases its addresses within the recovery timeout, and then no address is held twice', async () => {
-  const victim = 0
+/** The isolated node's own view, asked inside its namespace through its own NATS server. */
+async function isolatedView(pnn: number): Promise<{leader: number; thisNode: number}> {
+  const out = await nsExec(lc.lab.nodes[pnn].ns, [process.execPath, BIN, 'status', '--json', '--nats', lc.nats[pnn].url, '--cluster', lc.cluster, '-n', String(pnn), '--timeout', '2'])
+  return JSON.parse(out) as {leader: number; thisNode: number}
+}
+
+test('a partition isolating one node: never two lock holders, the isolated node reports no leader and releases its addresses within the recovery timeout, and then no address is held twice', async () => {
+  const victim = (await client.status()).leader === 0 ? 1 : 0
   const started = Date.now()
   await run('ip', ['-n', lc.lab.hub, 'link', 'set', `${lc.lab.prefix}${victim}po`, 'down'])
+  let releasedAt: number | undefined
+  let watching = true
+  const releaseWatch = (async () => {
+    while (watching && releasedAt === undefined) {
+      if ((await hostHoldings()).get(victim)!.length === 0) releasedAt = Date.now()
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  })()
   try {
+    // Sample both sides: at no moment do two nodes consider themselves the leader.
+    const majority = [0, 1, 2].filter((p) => p !== victim)
+    let isolatedSawNoLeader = false
+    for (let i = 0; i < 15; i++) {
+      const [mine, ...theirs] = await Promise.all([isolatedView(victim), ...majority.map((p) => client.status(p))])
+      const selfLeaders = [mine, ...theirs].filter((v) => v.leader === v.thisNode)
+      expect(selfLeaders.length).toBeLessThanOrEqual(1)
+      if (mine.leader === -1) isolatedSawNoLeader = true
+      await new Promise((r) => setTimeout(r, 300))
+    }
+    expect(isolatedSawNoLeader).toBe(true)
     // recoveryTimeout (5 s) after the isolated node last heard a leader, plus detection and a pass.
-    await waitFor('the isolated node to release everything', async () => ((await hostHoldings()).get(victim)!.length === 0 ? true : undefined), 10_000, 100)
-    expect(Date.now() - started).toBeLessThan(5000 + 1250 + 2500)
+    await waitFor('the isolated node to release everything', () => releasedAt, 10_000, 100)
+    expect(releasedAt! - started).toBeLessThan(5000 + 1250 + 2500)
     for (let i = 0; i < 10; i++) {
       const hosts = await hostHoldings()
       const all = [...hosts.values()].flat()
@@ -128,6 +153,8 @@ test('a partition isolating one node: it releases its addresses within the recov
     const answers = await waitFor('the majority to serve every address', allAnswering, 10_000, 100)
     expect(Object.values(answers)).not.toContain(`n${victim}`)
   } finally {
+    watching = false
+    await releaseWatch
     await run('ip', ['-n', lc.lab.hub, 'link', 'set', `${lc.lab.prefix}${victim}po`, 'up'])
   }
   await settled()
