@@ -16,7 +16,8 @@ const show = (title, args, env) => {
   return r
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-const asRoot = process.getuid?.() === 0
+// CTDBCTL_DEMO_SANDBOX=1 runs the loopback demo even as root.
+const asRoot = process.getuid?.() === 0 && !process.env.CTDBCTL_DEMO_SANDBOX
 
 console.log('== ctdbctl demo ==')
 const deps = spawnSync('bash', ['scripts/system-deps.sh', ...(asRoot ? [] : ['--check'])], {cwd: root, stdio: 'inherit'})
@@ -40,8 +41,8 @@ async function liveDemo() {
     show('', ['ip', 'list', '--all'], env)
     console.log('\nThe client namespace fetches from every public address:', JSON.stringify(await lc.probe()))
     const state = JSON.parse(cli(['status', '--json'], env).stdout)
-    const victim = state.publicAddresses[0].pnn
-    const address = state.publicAddresses[0].address
+    // A node that is not the leader: CTDB's common case (a dead leader adds a lock lease expiry).
+    const {pnn: victim, address} = state.publicAddresses.find((a) => a.pnn !== state.leader)
     console.log(`\nKilling node ${victim} (daemon kill -9, links down); it serves ${state.publicAddresses.filter((a) => a.pnn === victim).map((a) => a.address).join(', ')}`)
     const killed = Date.now()
     process.kill(lc.daemons[victim].pid, 'SIGKILL')
