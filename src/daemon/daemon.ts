@@ -237,6 +237,7 @@ export class NodeDaemon {
     this.evaluate()
     this.fenceIfCutOff()
     if (this.leader === this.pnn) this.takeover.check()
+    if (this.groups && this.configRevision > 0) this.groups.refreshNatgw(this.config, this.snapshot())
     this.publishHeartbeat()
   }
 

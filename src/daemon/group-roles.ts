@@ -19,7 +19,41 @@ export class GroupRoles {
     this.log = options.logger.child({component: 'groups'})
   }
 
-  async ipreallocated(config: ClusterConfig, state: ClusterState): Promise<void> {
+  private queue: Promise<void> = Promise.resolve()
+  private natgwKey = ''
+
+  /** After a takeover run: NAT gateway and LVS. Calls are serialised. */
+  ipreallocated(config: ClusterConfig, state: ClusterState): Promise<void> {
+    this.natgwKey = this.keyOf(config, state)
+    return this.serialised(async () => {
+      await this.reconcileNatgw(config, state)
+      await this.reconcileLvs(config, state)
+    })
+  }
+
+  /**
+   * Between takeover runs: when this node's own view of a NAT gateway's leader changes (a node it
+   * had not heard of yet connects, say), follow it — cheap, and a no-op when nothing changed.
+   * LVS is left to takeover runs: every LVS reconfiguration resets its connections, as in CTDB.
+   */
+  refreshNatgw(config: ClusterConfig, state: ClusterState): void {
+    const key = this.keyOf(config, state)
+    if (key === this.natgwKey) return
+    this.natgwKey = key
+    void this.serialised(() => this.reconcileNatgw(config, state))
+  }
+
+  private keyOf(config: ClusterConfig, state: ClusterState): string {
+    return JSON.stringify(config.natgw.filter((g) => natgwIsMember(g, this.options.pnn)).map((g) => [g.name, natgwDesired(g, config.nodes, state, this.options.pnn)]))
+  }
+
+  private serialised(fn: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(fn).catch((e: Error) => this.log.error({err: e}, 'NAT gateway / LVS reconciliation failed'))
+    this.queue = next
+    return next
+  }
+
+  private async reconcileNatgw(config: ClusterConfig, state: ClusterState): Promise<void> {
     const {pnn} = this.options
     const natgwGroups = config.natgw.filter((g) => natgwIsMember(g, pnn))
     for (const [name, rec] of this.natgw) {
@@ -39,7 +73,10 @@ export class GroupRoles {
       if (!desired.ok) this.log.warn({group: group.name}, desired.message)
       else await rec.ipreallocated(desired.snapshot)
     }
+  }
 
+  private async reconcileLvs(config: ClusterConfig, state: ClusterState): Promise<void> {
+    const {pnn} = this.options
     const lvsGroups = config.lvs.filter((g) => lvsIsMember(g, pnn))
     for (const [name, {rec, group}] of this.lvs) {
       if (!lvsGroups.some((g) => g.name === name)) {
@@ -60,6 +97,7 @@ export class GroupRoles {
   }
 
   async shutdown(): Promise<void> {
+    await this.queue
     for (const rec of this.natgw.values()) await rec.shutdown()
     for (const {rec, group} of this.lvs.values()) {
       await rec.shutdown(group)
