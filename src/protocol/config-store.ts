@@ -66,13 +66,14 @@ export class ConfigStore {
       try {
         return new ConfigStore(await kvm.create(name, {history: 64, replicas: Math.min(3, Math.max(1, servers)), timeout: REQUEST_TIMEOUT_MS}), js, name)
       } catch (e) {
-        if (attempt >= 5) throw e
+        if (attempt >= 8) throw e
+        await pause(250 * attempt)
       }
     }
   }
 
   async current(): Promise<AppliedRevision | undefined> {
-    const e = await this.kv.get(CURRENT)
+    const e = await retryTransient(() => this.kv.get(CURRENT))
     if (!e || e.operation !== 'PUT' || e.length === 0) return undefined
     return {...(e.json() as AppliedConfig), revision: e.revision}
   }
@@ -101,7 +102,7 @@ export class ConfigStore {
   }
 
   async get(revision: number): Promise<AppliedRevision | undefined> {
-    const e = await this.kv.get(ARCHIVE(revision))
+    const e = await retryTransient(() => this.kv.get(ARCHIVE(revision)))
     if (!e || e.operation !== 'PUT') return undefined
     return {...(e.json() as AppliedConfig), revision}
   }
@@ -139,5 +140,24 @@ export class ConfigStore {
   /** Test and recovery hook: writes raw bytes as the current revision, bypassing every check. */
   async putRaw(data: string): Promise<number> {
     return this.kv.put(CURRENT, data)
+  }
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * Reads retried while JetStream is briefly unavailable (a server died and its streams are
+ * electing leaders): up to about 10 s. Writes are never retried here (see write()).
+ */
+async function retryTransient<T>(read: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 10_000
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read()
+    } catch (e) {
+      const transient = /temporarily unavailable|timeout|no responders|no suitable peers|leader/i.test((e as Error).message)
+      if (!transient || Date.now() > deadline) throw e
+      await pause(Math.min(1000, 100 * attempt))
+    }
   }
 }

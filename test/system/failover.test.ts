@@ -4,7 +4,7 @@
 import {execFile} from 'node:child_process'
 import {readFileSync, writeFileSync} from 'node:fs'
 import {promisify} from 'node:util'
-import type {ClusterClient} from '../../src/client/cluster-client.js'
+import {ClusterClient} from '../../src/client/cluster-client.js'
 import {createLabCluster, type LabCluster} from '../../src/dev/lab-cluster.js'
 import {nsExec} from '../../src/dev/netlab.js'
 import {BIN, runCli} from '../helpers/cli.js'
@@ -13,6 +13,7 @@ import {waitFor} from '../helpers/wait.js'
 const run = promisify(execFile)
 let lc: LabCluster
 let client: ClusterClient
+const onCleanup: (() => Promise<void>)[] = []
 
 const cli = (args: string[]) => runCli(args, {env: {CTDBCTL_CONFIG: lc.configFile}})
 
@@ -130,11 +131,14 @@ test('a partition isolating one node: never two lock holders, the isolated node 
     }
   })()
   try {
-    // Sample both sides: at no moment do two nodes consider themselves the leader.
+    // Sample both sides: at no moment do two nodes consider themselves the leader. The majority
+    // is asked through a majority server (the shared client may be on the isolated one).
     const majority = [0, 1, 2].filter((p) => p !== victim)
+    const majorityClient = await ClusterClient.connect({cluster: lc.cluster, nats: {servers: [lc.nats[majority[0]].url]}}, 3000)
+    onCleanup.push(() => majorityClient.close())
     let isolatedSawNoLeader = false
     for (let i = 0; i < 15; i++) {
-      const [mine, ...theirs] = await Promise.all([isolatedView(victim), ...majority.map((p) => client.status(p))])
+      const [mine, ...theirs] = await Promise.all([isolatedView(victim), ...majority.map((p) => majorityClient.status(p))])
       const selfLeaders = [mine, ...theirs].filter((v) => v.leader === v.thisNode)
       expect(selfLeaders.length).toBeLessThanOrEqual(1)
       if (mine.leader === -1) isolatedSawNoLeader = true
@@ -155,6 +159,7 @@ test('a partition isolating one node: never two lock holders, the isolated node 
   } finally {
     watching = false
     await releaseWatch
+    for (const f of onCleanup.splice(0)) await f().catch(() => undefined)
     await run('ip', ['-n', lc.lab.hub, 'link', 'set', `${lc.lab.prefix}${victim}po`, 'up'])
   }
   await settled()
