@@ -1,9 +1,20 @@
 // The parts of `apply` and `rollback` around applyConfig: reading the input, rendering, exit.
-import type {Command} from '@oclif/core'
+import {Flags, type Command} from '@oclif/core'
 import type {ClusterClient} from '../client/cluster-client.js'
 import type {PlanDocument} from '../cluster/plan/document.js'
 import {applyConfig} from './apply.js'
 import {defaultAuthor} from './author.js'
+
+/** Flags shared by `apply` and `rollback` (which is an apply of an old revision). */
+export const applyFlags = {
+  yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation.'}),
+  force: Flags.boolean({summary: 'Apply even when the plan has unsafe changes.'}),
+  message: Flags.string({char: 'm', summary: 'Why: recorded with the revision.'}),
+  author: Flags.string({summary: 'Who: recorded with the revision (default: your Git identity, else user@host).'}),
+  wait: Flags.integer({summary: 'Seconds to wait for the nodes to converge.', default: 60, min: 1}),
+  'allow-missing': Flags.boolean({summary: 'Succeed when the only laggards are DISCONNECTED nodes (they converge when they return).'}),
+  color: Flags.boolean({summary: 'Color the plan (default: only on a terminal, never with NO_COLOR).', allowNo: true}),
+}
 
 export interface ApplyInput {
   yaml: string

@@ -1,5 +1,6 @@
 import {readFile} from 'node:fs/promises'
 import {Args, Command, Flags} from '@oclif/core'
+import {applyFlags, loadApplyInput, runApply} from '../cli/apply-command.js'
 import {liveFlags, withCluster} from '../cli/live.js'
 
 export default class Apply extends Command {
@@ -20,18 +21,11 @@ export default class Apply extends Command {
   static override flags = {
     ...liveFlags,
     plan: Flags.string({summary: 'Apply a plan saved with `ctdbctl plan --out` (refused when the cluster changed since).', helpValue: 'PLAN.json', exclusive: ['file']}),
-    yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation.'}),
-    force: Flags.boolean({summary: 'Apply even when the plan has unsafe changes.'}),
-    message: Flags.string({char: 'm', summary: 'Why: recorded with the revision.'}),
-    author: Flags.string({summary: 'Who: recorded with the revision (default: your Git identity, else user@host).'}),
-    wait: Flags.integer({summary: 'Seconds to wait for the nodes to converge.', default: 60, min: 1}),
-    'allow-missing': Flags.boolean({summary: 'Succeed when the only laggards are DISCONNECTED nodes (they converge when they return).'}),
-    color: Flags.boolean({summary: 'Color the plan (default: only on a terminal, never with NO_COLOR).', allowNo: true}),
+    ...applyFlags,
   }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Apply)
-    const {loadApplyInput, runApply} = await import('../cli/apply-command.js')
     if (!args.file && !flags.plan) this.error('give the cluster file to apply, or --plan PLAN.json', {exit: 2})
     const input = await loadApplyInput(this, args.file, flags.plan, readFile)
     await withCluster(this, flags, (client) => runApply(this, client, input, flags))

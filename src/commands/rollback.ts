@@ -1,5 +1,5 @@
-import {Args, Command, Flags} from '@oclif/core'
-import {runApply} from '../cli/apply-command.js'
+import {Args, Command} from '@oclif/core'
+import {applyFlags, runApply} from '../cli/apply-command.js'
 import {openStore} from '../cli/config-store-access.js'
 import {liveFlags, withCluster} from '../cli/live.js'
 
@@ -12,13 +12,7 @@ export default class Rollback extends Command {
 
   static override flags = {
     ...liveFlags,
-    yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation.'}),
-    force: Flags.boolean({summary: 'Apply even when the plan has unsafe changes.'}),
-    message: Flags.string({char: 'm', summary: 'Why: recorded with the revision.'}),
-    author: Flags.string({summary: 'Who: recorded with the revision.'}),
-    wait: Flags.integer({summary: 'Seconds to wait for the nodes to converge.', default: 60, min: 1}),
-    'allow-missing': Flags.boolean({summary: 'Succeed when the only laggards are DISCONNECTED nodes.'}),
-    color: Flags.boolean({summary: 'Color the plan.', allowNo: true}),
+    ...applyFlags,
   }
 
   async run(): Promise<void> {

@@ -20,7 +20,7 @@ import type {LeaderLock} from './leader-lock.js'
 import {LocalFlags} from './local-flags.js'
 import {Membership, type MembershipChange} from './membership.js'
 import {connectNats} from './nats.js'
-import {TakeoverCoordinator, type RunRecord} from './takeover-coordinator.js'
+import {TakeoverCoordinator} from './takeover-coordinator.js'
 
 /** Generation value CTDB uses for "no valid generation". */
 export const INVALID_GENERATION = 1
@@ -574,4 +574,3 @@ export class NodeDaemon {
   }
 }
 
-export type {RunRecord}

@@ -8,7 +8,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {ClusterClient} from '../client/cluster-client.js'
-import {alive, startNatsServers, stopNatsServers, stopProcess, type NatsServerHandle} from './nats-servers.js'
+import {startNatsServers, stopNatsServers, stopProcess, type NatsServerHandle} from './nats-servers.js'
 import {createNetLab, destroyNetLab, nsExec, type NetLab} from './netlab.js'
 
 const CLI = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
@@ -126,8 +126,4 @@ export async function createLabCluster(options: LabClusterOptions): Promise<LabC
     },
     destroy,
   }
-}
-
-export function daemonAlive(d: LabDaemon): boolean {
-  return alive(d.pid)
 }

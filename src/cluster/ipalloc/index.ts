@@ -27,22 +27,8 @@ export const DISABLED_MASK = NODE_FLAG_BITS.UNHEALTHY | NODE_FLAG_BITS.DISABLED
 export type Assignment = [address: string, pnn: number]
 
 /** Algorithm-independent input: the addresses in any order, with what is known about them. */
-export interface AllocationInput {
-  numNodes: number
-  addresses: readonly string[]
-  /** KEY_WORDS words per address, same order as `addresses` (see key.ts). */
-  keys: Uint32Array
-  /** Current owner per address as its owner reports it, -1 for none. */
-  owner: Int32Array
-  /** host[i * numNodes + n] = 1 when address i is available on node n. */
-  host: Uint8Array
-  noIPTakeover: boolean
-  noIPFailback: boolean
-  /** Deterministic: home pnn per address, -1 for none. */
-  home?: Int32Array
-  /** LCP2: pnns that may receive addresses in failback even though they hold some. */
-  forceRebalance?: readonly number[]
-}
+/** What every algorithm starts from: the shared state of common.ts, with the address strings. */
+export type AllocationInput = Omit<AllocState, 'numIps'> & {addresses: readonly string[]}
 
 const RUN: Record<Algorithm, (s: AllocState) => void> = {lcp2, deterministic, nondeterministic}
 

@@ -199,7 +199,8 @@ function failback(s: AllocState, D: Uint32Array, imb: Uint32Array, candidates: I
   for (let c = 0; c < C; c++) isCandidate[candidates[c]] = 1
   const take = new Uint8Array(A * N)
   for (let e = 0, i = 0; e < A; e++) for (let d = 0; d < N; d++, i++) take[i] = host[i] & isCandidate[d]
-  const dense = C * 4 >= N
+  // Destinations scanned in pnn order: every node (the mask filters) or just the candidates.
+  const scan = C * 4 >= N ? Int32Array.from({length: N}, (_, i) => i) : candidates
 
   // Best admissible move of entry e (owned by src): returns the destination (first pnn among
   // those with the smallest key) and leaves its key and dstimbl in keyOut / dstImblOut; -1 if none.
@@ -212,34 +213,18 @@ function failback(s: AllocState, D: Uint32Array, imb: Uint32Array, candidates: I
     let best = -1
     let bestKey = 0
     let bestDstImbl = 0
-    if (dense) {
-      for (let dst = 0; dst < N; dst++) {
-        if (take[row + dst] !== 1) continue
-        const dstdsum = D[row + dst]
-        if (dstdsum >= srcdsum) continue
-        const dstimbl = (imb[dst] + dstdsum) >>> 0
-        if (dstimbl >= srcImb) continue
-        const key = (srcimbl + dstimbl) >>> 0
-        if (best < 0 || key < bestKey) {
-          best = dst
-          bestKey = key
-          bestDstImbl = dstimbl
-        }
-      }
-    } else {
-      for (let c = 0; c < C; c++) {
-        const dst = candidates[c]
-        if (take[row + dst] !== 1) continue
-        const dstdsum = D[row + dst]
-        if (dstdsum >= srcdsum) continue
-        const dstimbl = (imb[dst] + dstdsum) >>> 0
-        if (dstimbl >= srcImb) continue
-        const key = (srcimbl + dstimbl) >>> 0
-        if (best < 0 || key < bestKey) {
-          best = dst
-          bestKey = key
-          bestDstImbl = dstimbl
-        }
+    for (let c = 0; c < scan.length; c++) {
+      const dst = scan[c]
+      if (take[row + dst] !== 1) continue
+      const dstdsum = D[row + dst]
+      if (dstdsum >= srcdsum) continue
+      const dstimbl = (imb[dst] + dstdsum) >>> 0
+      if (dstimbl >= srcImb) continue
+      const key = (srcimbl + dstimbl) >>> 0
+      if (best < 0 || key < bestKey) {
+        best = dst
+        bestKey = key
+        bestDstImbl = dstimbl
       }
     }
     keyOut = bestKey
