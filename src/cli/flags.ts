@@ -83,7 +83,8 @@ async function liveState(config: ClusterConfig, timeoutMs: number): Promise<Clus
   const {ClusterClient} = await import('../client/cluster-client.js')
   let client
   try {
-    client = await ClusterClient.connect({cluster: config.name, nats: config.nats}, timeoutMs)
+    const creds = process.env.CTDBCTL_NATS_CREDS
+    client = await ClusterClient.connect({cluster: config.name, nats: creds ? {...config.nats, credentials: creds} : config.nats}, timeoutMs)
     return {config, state: await client.status()}
   } catch (error) {
     if (/did not answer within/.test((error as Error).message)) return {unreachable: renderRuntimeExceeded()}

@@ -7,10 +7,17 @@ export const liveFlags = {
   config: Flags.string({char: 'c', summary: 'Cluster file (YAML); the cluster is found through its NATS servers.', env: 'CTDBCTL_CONFIG', helpValue: 'FILE'}),
   nats: Flags.string({summary: 'NATS server URL(s), comma-separated (overrides the cluster file).', helpValue: 'URL'}),
   cluster: Flags.string({summary: 'Cluster name (overrides the cluster file).', helpValue: 'NAME'}),
+  'nats-creds': Flags.string({summary: 'NATS credentials file: the operator\'s nkey seed or a .creds file (overrides the cluster file).', env: 'CTDBCTL_NATS_CREDS', helpValue: 'FILE'}),
   timeout: Flags.integer({summary: 'Seconds to wait for the cluster.', default: 3, min: 1}),
 }
 
-export async function clusterTarget(cmd: Command, flags: {config?: string; nats?: string; cluster?: string}): Promise<ClusterTarget> {
+export async function clusterTarget(cmd: Command, flags: {config?: string; nats?: string; cluster?: string; 'nats-creds'?: string}): Promise<ClusterTarget> {
+  const target = await targetFromFlags(cmd, flags)
+  const creds = flags['nats-creds']
+  return creds ? {...target, nats: {...target.nats, credentials: creds}} : target
+}
+
+async function targetFromFlags(cmd: Command, flags: {config?: string; nats?: string; cluster?: string}): Promise<ClusterTarget> {
   if (flags.config) {
     let config
     try {

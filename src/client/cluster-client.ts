@@ -41,7 +41,9 @@ export class ClusterClient {
       })
       return new ClusterClient(target, nc, timeoutMs)
     } catch (e) {
-      throw new ClusterUnreachableError(`cannot reach the NATS servers of cluster ${target.cluster} (${nats.servers.join(', ')}): ${(e as Error).message}`)
+      const message = (e as Error).message
+      if (/authorization/i.test(message)) throw new ClusterUnreachableError(`the NATS servers of cluster ${target.cluster} refused the connection (${message}): give the operator's credentials with --nats-creds FILE or CTDBCTL_NATS_CREDS`)
+      throw new ClusterUnreachableError(`cannot reach the NATS servers of cluster ${target.cluster} (${nats.servers.join(', ')}): ${message}`)
     }
   }
 
@@ -56,7 +58,7 @@ export class ClusterClient {
   }
 
   async control(pnn: number, op: AdminOp, seconds?: number): Promise<Extract<ControlReply, {ok: true}>> {
-    return this.request(this.subjects.control(pnn), {v: 1, op, ...(seconds === undefined ? {} : {seconds})}, `node ${pnn}`)
+    return this.request(this.subjects.admin(pnn), {v: 1, op, ...(seconds === undefined ? {} : {seconds})}, `node ${pnn}`)
   }
 
   /** Tells the daemons a new config revision is in the store (they also watch it). */
@@ -66,7 +68,7 @@ export class ClusterClient {
 
   /** Asks the leader to move an address now (a takeover run with the address pinned). */
   async moveIp(leader: number, address: string, pnn: number): Promise<void> {
-    await this.request(this.subjects.control(leader), {v: 1, op: 'moveip', address, pnn}, `the leader (node ${leader})`, 30_000)
+    await this.request(this.subjects.admin(leader), {v: 1, op: 'moveip', address, pnn}, `the leader (node ${leader})`, 30_000)
   }
 
   async close(): Promise<void> {

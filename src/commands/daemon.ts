@@ -15,6 +15,8 @@ export default class Daemon extends Command {
     'data-dir': Flags.string({summary: 'Directory for this node\'s state (default /var/lib/ctdbctl).', helpValue: 'DIR'}),
     'nats-server': Flags.string({summary: 'NATS server to use first, normally the one on this node (default: the order of the cluster file).', helpValue: 'URL'}),
     'ip-driver': Flags.string({summary: 'How public addresses reach the host: iproute2 (default as root) or fake (records only; for trying ctdbctl without root).', options: ['iproute2', 'fake']}),
+    'nats-creds': Flags.string({summary: 'This node\'s NATS credentials: nkey seed or .creds file (default: "natsCredentials" in node.yaml, else the cluster file\'s).', helpValue: 'FILE'}),
+    'metrics-listen': Flags.string({summary: 'Serve Prometheus metrics on http://ADDR/metrics (host:port).', helpValue: 'HOST:PORT'}),
     'node-config': Flags.string({summary: 'Node-local settings file (default /etc/ctdbctl/node.yaml).', helpValue: 'FILE'}),
     'log-level': Flags.string({summary: 'Log level.', options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], default: undefined}),
   }
@@ -48,7 +50,8 @@ export default class Daemon extends Command {
       process.stderr.write(`${new ConfigError(loaded).message}\n`)
       return this.exit(1)
     }
-    const config = loaded.config
+    const natsCredentials = flags['nats-creds'] ?? settings.natsCredentials
+    const config = natsCredentials ? {...loaded.config, nats: {...loaded.config.nats, credentials: natsCredentials}} : loaded.config
     const level = flags['log-level'] ?? settings.logLevel ?? 'info'
     const self = config.nodes.find((n) => n.name === nodeName)
     const logger = pino({level, base: {cluster: config.name, node: nodeName, pnn: self?.pnn}, timestamp: pino.stdTimeFunctions.isoTime})
@@ -65,7 +68,7 @@ export default class Daemon extends Command {
         logger,
         natsServer: flags['nats-server'] ?? settings.natsServer,
         ipDriver,
-        createLeaderLock: (current, onChange) => createLeaderLock({config: current, pnn: self!.pnn, cliPath, logger, onChange, natsServer: flags['nats-server'] ?? settings.natsServer}),
+        createLeaderLock: (current, onChange) => createLeaderLock({config: current, pnn: self!.pnn, cliPath, logger, onChange, natsServer: flags['nats-server'] ?? settings.natsServer, ...(natsCredentials ? {natsCredentials} : {})}),
       })
     } catch (e) {
       this.error((e as Error).message, {exit: 2})

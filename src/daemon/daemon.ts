@@ -12,8 +12,9 @@ import {loadConfigText} from '../config/index.js'
 import type {ClusterConfig, NodeConfig} from '../config/model.js'
 import type {AppliedRevision} from '../protocol/config-store.js'
 import {encode, parseControlReply, parseControlRequest, parseDeparture, parseHeartbeat, type ControlReply, type ControlRequest, type Heartbeat} from '../protocol/messages.js'
-import {STATUS_QUEUE, subjects} from '../protocol/subjects.js'
+import {controlSender, STATUS_QUEUE, subjects} from '../protocol/subjects.js'
 import {ConfigFollower} from './config-follower.js'
+import {controlRefusal, type ControlChannel} from './control-policy.js'
 import {GroupRoles} from './group-roles.js'
 import {IpService, type IpDriverKind} from './ip-service.js'
 import type {LeaderLock} from './leader-lock.js'
@@ -111,7 +112,8 @@ export class NodeDaemon {
     this.subs = [
       this.nc.subscribe(s.heartbeatAll, {callback: (_e, m) => this.safely('heartbeat', () => this.onHeartbeat(m))}),
       this.nc.subscribe(s.departureAll, {callback: (_e, m) => this.safely('departure', () => this.onDeparture(m))}),
-      this.nc.subscribe(s.control(this.pnn), {callback: (_e, m) => this.safely('control', () => void this.onControl(m))}),
+      this.nc.subscribe(s.admin(this.pnn), {callback: (_e, m) => this.safely('control', () => void this.onControl(m, {kind: 'admin'}))}),
+      this.nc.subscribe(s.controlTo(this.pnn), {callback: (_e, m) => this.safely('control', () => void this.onControl(m, {kind: 'node', sender: controlSender(m.subject)}))}),
       this.nc.subscribe(s.status, {queue: STATUS_QUEUE, callback: (_e, m) => this.safely('status', () => m.respond(encode(this.reply({changed: false}))))}),
     ]
     this.ip.start()
@@ -290,13 +292,15 @@ export class NodeDaemon {
 
   // ---- controls ----------------------------------------------------------------------------
 
-  private async onControl(m: Msg): Promise<void> {
-    const req = parseControlRequest(m.data)
-    if (typeof req === 'string') {
-      this.log.warn({error: req}, 'rejected a control request')
-      m.respond(encode({ok: false, error: req} satisfies ControlReply))
+  private async onControl(m: Msg, channel: ControlChannel): Promise<void> {
+    const parsed = parseControlRequest(m.data)
+    const refusal = typeof parsed === 'string' ? parsed : controlRefusal(parsed.op, channel, this.leader)
+    if (typeof parsed === 'string' || refusal !== undefined) {
+      this.log.warn({error: refusal, subject: m.subject}, 'rejected a control request')
+      m.respond(encode({ok: false, error: refusal!} satisfies ControlReply))
       return
     }
+    const req = parsed
     let result: Reply
     try {
       result = await this.applyControl(req)
@@ -380,7 +384,7 @@ export class NodeDaemon {
   }
 
   private async send(pnn: number, request: ControlRequest, timeoutMs: number): Promise<void> {
-    const msg = await this.nc!.request(this.subjects.control(pnn), encode(request), {timeout: timeoutMs})
+    const msg = await this.nc!.request(this.subjects.control(pnn, this.pnn), encode(request), {timeout: timeoutMs})
     const reply = parseControlReply(msg.data)
     if (!reply) throw new Error(`node ${pnn} sent a malformed reply`)
     if (!reply.ok) throw new Error(reply.error)

@@ -4,7 +4,10 @@ import {spawn} from 'node:child_process'
 import {existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
+import type {NatsSettings} from '../config/model.js'
+import {generateCreds, seedFileName, serverConfigFile, OPERATOR} from '../security/creds.js'
 import {alive, startNatsServers, stopNatsServers, stopProcess, type NatsServerInfo} from './nats-servers.js'
+import {seedConfig} from './seed-config.js'
 
 export interface SandboxDaemon {
   node: string
@@ -21,6 +24,13 @@ export interface Sandbox {
   createdDir: boolean
   nats: NatsServerInfo[]
   daemons: SandboxDaemon[]
+  /** With authentication: the directory of the nkey seeds (`ctdbctl creds generate`). */
+  credsDir?: string
+}
+
+/** How a client reaches the sandbox (as the operator when it uses authentication). */
+export function sandboxNats(sandbox: Sandbox): NatsSettings {
+  return {servers: sandbox.nats.map((s) => s.url), ...(sandbox.credsDir ? {credentials: join(sandbox.credsDir, seedFileName(OPERATOR))} : {})}
 }
 
 const CLI = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
@@ -57,6 +67,8 @@ export interface UpOptions {
   name?: string
   /** Extra YAML appended under spec (tests: tunables, cluster lock). */
   extraSpec?: string
+  /** NATS with nkey authentication and per-node permissions (seeds in DIR/creds). */
+  auth?: boolean
 }
 
 export async function sandboxUp(options: UpOptions): Promise<Sandbox> {
@@ -68,7 +80,11 @@ export async function sandboxUp(options: UpOptions): Promise<Sandbox> {
   const createdDir = !existsSync(dir)
   mkdirSync(dir, {recursive: true})
   const cluster = options.name ?? 'dev'
-  const nats = await startNatsServers({count: options.nodes, dir, clusterName: `${cluster}-nats`, detached: true})
+  const nodes = Array.from({length: options.nodes}, (_, pnn) => ({pnn, name: `n${pnn}`, deleted: false}))
+  const credsDir = options.auth ? join(dir, 'creds') : undefined
+  if (credsDir) generateCreds({name: cluster, nodes}, credsDir)
+  const authArgs = credsDir ? ['--config', serverConfigFile(credsDir, cluster)] : []
+  const nats = await startNatsServers({count: options.nodes, dir, clusterName: `${cluster}-nats`, detached: true, extraArgs: () => authArgs})
   const sandbox: Sandbox = {
     dir,
     cluster,
@@ -76,10 +92,14 @@ export async function sandboxUp(options: UpOptions): Promise<Sandbox> {
     createdDir,
     nats: nats.map(({process: _p, ...info}) => info),
     daemons: [],
+    ...(credsDir ? {credsDir} : {}),
   }
   writeFileSync(sandboxFile(dir), JSON.stringify(sandbox, null, 2) + '\n')
   try {
-    writeFileSync(sandbox.configFile, clusterYaml(cluster, options.nodes, nats.map((s) => s.url), options.extraSpec))
+    const yaml = clusterYaml(cluster, options.nodes, nats.map((s) => s.url), options.extraSpec)
+    writeFileSync(sandbox.configFile, yaml)
+    // Nodes may not write the config bucket: the operator seeds it.
+    if (credsDir) await seedConfig(sandboxNats(sandbox), cluster, yaml)
     for (let pnn = 0; pnn < options.nodes; pnn++) startDaemon(sandbox, pnn)
     return sandbox
   } catch (e) {
@@ -95,7 +115,8 @@ export function startDaemon(sandbox: Sandbox, pnn: number): SandboxDaemon {
   mkdirSync(dataDir, {recursive: true})
   const log = join(dataDir, 'daemon.log')
   const out = openSync(log, 'a')
-  const argv = [CLI, 'daemon', '--config', sandbox.configFile, '--node', node, '--data-dir', dataDir, '--nats-server', sandbox.nats[pnn % sandbox.nats.length].url, '--ip-driver', 'fake']
+  const argv: string[] = [CLI, 'daemon', '--config', sandbox.configFile, '--node', node, '--data-dir', dataDir, '--nats-server', sandbox.nats[pnn % sandbox.nats.length].url, '--ip-driver', 'fake']
+  if (sandbox.credsDir) argv.push('--nats-creds', join(sandbox.credsDir, seedFileName(node)))
   const child = spawn(process.execPath, argv, {
     stdio: ['ignore', out, out],
     detached: true,
@@ -127,6 +148,7 @@ export async function sandboxDown(dirArg: string): Promise<{stopped: number} | u
       rmSync(join(dir, `nats-${i}.log`), {force: true})
     }
     rmSync(sandbox.configFile, {force: true})
+    if (sandbox.credsDir) rmSync(sandbox.credsDir, {recursive: true, force: true})
     rmSync(sandboxFile(dir), {force: true})
   }
   return {stopped}

@@ -1,7 +1,7 @@
 // Waiting for a sandbox cluster to settle: every daemon answers and agrees on one leader.
 import {ClusterClient} from '../client/cluster-client.js'
 import type {ClusterState} from '../cluster/state.js'
-import type {Sandbox} from './sandbox.js'
+import {sandboxNats, type Sandbox} from './sandbox.js'
 
 export async function waitForCluster(sandbox: Sandbox, timeoutMs: number, ok: (states: ClusterState[]) => boolean = allAgree): Promise<ClusterState> {
   const deadline = Date.now() + timeoutMs
@@ -9,7 +9,7 @@ export async function waitForCluster(sandbox: Sandbox, timeoutMs: number, ok: (s
   while (Date.now() < deadline) {
     let client: ClusterClient | undefined
     try {
-      client = await ClusterClient.connect({cluster: sandbox.cluster, nats: {servers: sandbox.nats.map((s) => s.url)}}, 1000)
+      client = await ClusterClient.connect({cluster: sandbox.cluster, nats: sandboxNats(sandbox)}, 1000)
       const states = await Promise.all(sandbox.daemons.map((d) => client!.status(d.pnn)))
       if (ok(states)) return states[0]
       last = `leaders seen: ${states.map((s) => s.leader).join(', ')}`

@@ -10,13 +10,25 @@ export function subjects(cluster: string) {
     /** A daemon that shuts down cleanly announces it here. */
     departure: (pnn: number) => `${p}.departure.${pnn}`,
     departureAll: `${p}.departure.*`,
-    /** Request/reply: an admin control for one node (ban, disable, status…). */
-    control: (pnn: number) => `${p}.control.${pnn}`,
+    /** Request/reply: an operator's admin control for one node (ban, disable, moveip, status…). */
+    admin: (pnn: number) => `${p}.admin.${pnn}`,
+    /**
+     * Request/reply: a node-to-node control (takeover phases, culprit bans). The subject names
+     * the sender; with authentication a node may publish only with its own pnn there.
+     */
+    control: (target: number, sender: number) => `${p}.control.${target}.from.${sender}`,
+    controlTo: (target: number) => `${p}.control.${target}.from.*`,
     /** Request/reply, queue group: any daemon answers with its view of the cluster. */
     status: `${p}.status`,
     /** `apply` announces a new config revision here so daemons fetch it at once (the KV watch is the guarantee). */
     configApplied: `${p}.config.applied`,
   }
+}
+
+/** The sender pnn of a node-to-node control subject, undefined if the subject is not one. */
+export function controlSender(subject: string): number | undefined {
+  const m = /\.control\.\d+\.from\.(\d+)$/.exec(subject)
+  return m ? Number(m[1]) : undefined
 }
 
 export const STATUS_QUEUE = 'ctdbctl-status'

@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {basename, dirname, join} from 'node:path'
 import {ClusterClient} from '../../src/client/cluster-client.js'
 import type {ClusterState} from '../../src/cluster/state.js'
-import {sandboxDown, sandboxUp, type Sandbox} from '../../src/dev/sandbox.js'
+import {sandboxDown, sandboxNats, sandboxUp, type Sandbox, type UpOptions} from '../../src/dev/sandbox.js'
 import {allAgree, waitForCluster} from '../../src/dev/wait.js'
 
 export interface TestCluster {
@@ -15,13 +15,13 @@ export interface TestCluster {
   down(): Promise<void>
 }
 
-export async function startTestCluster(nodes: number, extraSpec: string): Promise<TestCluster> {
+export async function startTestCluster(nodes: number, extraSpec: string, options: Pick<UpOptions, 'auth'> = {}): Promise<TestCluster> {
   const dir = join(mkdtempSync(join(tmpdir(), 'ctdbctl-it-')), 'sandbox')
-  const sandbox = await sandboxUp({nodes, dir, name: 'it', extraSpec})
+  const sandbox = await sandboxUp({nodes, dir, name: 'it', extraSpec, ...options})
   let client: ClusterClient | undefined
   try {
     await waitForCluster(sandbox, 30_000, allAgree)
-    client = await ClusterClient.connect({cluster: sandbox.cluster, nats: {servers: sandbox.nats.map((s) => s.url)}}, 2000)
+    client = await ClusterClient.connect({cluster: sandbox.cluster, nats: sandboxNats(sandbox)}, 2000)
   } catch (e) {
     await sandboxDown(dir)
     throw e

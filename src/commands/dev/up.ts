@@ -9,14 +9,15 @@ export default class DevUp extends Command {
     nodes: Flags.integer({summary: 'Number of nodes.', default: 3, min: 1, max: 16}),
     dir: Flags.string({summary: 'Directory for the sandbox (config, data, logs).', default: '.ctdbctl-dev', helpValue: 'DIR'}),
     name: Flags.string({summary: 'Cluster name.', default: 'dev'}),
+    auth: Flags.boolean({summary: 'NATS with nkey authentication and per-node permissions (seeds in DIR/creds); --no-auth for an open NATS.', default: true, allowNo: true}),
   }
 
   async run(): Promise<void> {
     const {flags} = await this.parse(DevUp)
-    const {sandboxUp} = await import('../../dev/sandbox.js')
+    const {sandboxNats, sandboxUp} = await import('../../dev/sandbox.js')
     let sandbox
     try {
-      sandbox = await sandboxUp({nodes: flags.nodes, dir: flags.dir, name: flags.name})
+      sandbox = await sandboxUp({nodes: flags.nodes, dir: flags.dir, name: flags.name, auth: flags.auth})
     } catch (e) {
       this.error((e as Error).message, {exit: 1})
     }
@@ -28,6 +29,7 @@ export default class DevUp extends Command {
     this.log(`  logs:    ${sandbox.dir}/n*/daemon.log`)
     this.log('Point the CLI at it with:')
     this.log(`  export CTDBCTL_CONFIG=${sandbox.configFile}`)
+    if (sandbox.credsDir) this.log(`  export CTDBCTL_NATS_CREDS=${sandboxNats(sandbox).credentials}`)
     this.log('  ctdbctl status')
     this.log(`Stop it with: ctdbctl dev down --dir ${flags.dir}`)
   }

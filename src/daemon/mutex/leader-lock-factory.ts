@@ -13,6 +13,8 @@ export interface LeaderLockContext {
   onChange: () => void
   /** This node's own NATS server, tried first by the nats-kv helper. */
   natsServer?: string
+  /** This node's credentials file (node.yaml / --nats-creds), else the cluster file's. */
+  natsCredentials?: string
 }
 
 export function createLeaderLock(ctx: LeaderLockContext): LeaderLock | undefined {
@@ -24,7 +26,7 @@ export function createLeaderLock(ctx: LeaderLockContext): LeaderLock | undefined
   const log = logger.child({component: 'cluster-lock', lock: config.clusterLock.type})
   const keeper = lockKeeperFor(
     config.clusterLock,
-    {cliPath: ctx.cliPath, natsServers: ctx.natsServer ? [ctx.natsServer, ...config.nats.servers.filter((s) => s !== ctx.natsServer)] : config.nats.servers, cluster: config.name, pnn: ctx.pnn, creds: config.nats.credentials, tls: config.nats.tls},
+    {cliPath: ctx.cliPath, natsServers: ctx.natsServer ? [ctx.natsServer, ...config.nats.servers.filter((s) => s !== ctx.natsServer)] : config.nats.servers, cluster: config.name, pnn: ctx.pnn, creds: ctx.natsCredentials ?? config.nats.credentials, tls: config.nats.tls},
     {log: (line, info) => log.warn({pid: info.pid, source: info.source}, line)},
   )!
   keeper.on('held', ({latencyMs}) => {

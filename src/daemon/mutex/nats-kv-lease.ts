@@ -2,7 +2,7 @@
 // holding a lease in a replicated JetStream KV bucket. The algorithm and its safety argument are
 // documented in src/commands/mutex/nats-kv.ts; the rules it relies on are marked [R1]..[R5].
 
-import {closeSync, openSync, readFileSync} from 'node:fs'
+import {closeSync, openSync} from 'node:fs'
 import {randomBytes} from 'node:crypto'
 import {hostname} from 'node:os'
 import {performance} from 'node:perf_hooks'
@@ -193,7 +193,8 @@ class NatsKvLease {
   }
 
   private async connect(): Promise<void> {
-    const {connect, credsAuthenticator} = await import('@nats-io/transport-node')
+    const {connect} = await import('@nats-io/transport-node')
+    const {natsAuthenticator} = await import('../../protocol/credentials.js')
     const opts: NodeConnectionOptions = {
       servers: this.options.servers,
       name: `${this.prog} ${this.options.holder}`,
@@ -205,7 +206,7 @@ class NatsKvLease {
       pingInterval: Math.max(500, Math.round(this.options.ttlMs / 3)),
       maxPingOut: 2,
     }
-    if (this.options.creds) opts.authenticator = credsAuthenticator(readFileSync(this.options.creds))
+    if (this.options.creds) opts.authenticator = natsAuthenticator(this.options.creds)
     const tls = this.options.tls
     if (tls && (tls.ca || tls.cert || tls.key)) opts.tls = {caFile: tls.ca, certFile: tls.cert, keyFile: tls.key}
     this.nc = await connect(opts)

@@ -1,0 +1,79 @@
+// `ctdbctl creds generate`: one nkey seed per node and one for the operator (files of mode
+// 0600), and the nats-server authorization include granting each identity its permissions.
+// Existing seeds are kept (a node added later gets a new seed, the others keep theirs) unless
+// `force` replaces them all.
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {createUser, fromSeed} from '@nats-io/nkeys'
+import type {NodeConfig} from '../config/model.js'
+import {nodePermissions, operatorPermissions, type Permissions} from './permissions.js'
+
+export const OPERATOR = 'operator'
+
+export interface Identity {
+  /** `operator` or the node's name. */
+  name: string
+  pnn?: number
+  seedFile: string
+  publicKey: string
+  created: boolean
+}
+
+export interface GeneratedCreds {
+  identities: Identity[]
+  serverConfig: string
+}
+
+export function seedFileName(identity: string): string {
+  return `${identity}.nk`
+}
+
+export function serverConfigFile(outDir: string, cluster: string): string {
+  return join(outDir, `nats-auth-${cluster}.conf`)
+}
+
+function loadOrCreate(file: string, force: boolean): {publicKey: string; created: boolean} {
+  if (!force && existsSync(file)) {
+    const seed = readFileSync(file, 'utf8').trim()
+    try {
+      return {publicKey: fromSeed(new TextEncoder().encode(seed)).getPublicKey(), created: false}
+    } catch {
+      throw new Error(`${file} exists but holds no valid nkey seed; remove it or use --force to replace every seed`)
+    }
+  }
+  const user = createUser()
+  writeFileSync(file, new TextDecoder().decode(user.getSeed()) + '\n', {mode: 0o600})
+  return {publicKey: user.getPublicKey(), created: true}
+}
+
+export function generateCreds(config: {name: string; nodes: Pick<NodeConfig, 'pnn' | 'name' | 'deleted'>[]}, outDir: string, force = false): GeneratedCreds {
+  mkdirSync(outDir, {recursive: true, mode: 0o700})
+  const identities: Identity[] = []
+  const add = (name: string, pnn?: number) => {
+    const seedFile = join(outDir, seedFileName(name))
+    identities.push({name, ...(pnn === undefined ? {} : {pnn}), seedFile, ...loadOrCreate(seedFile, force)})
+  }
+  add(OPERATOR)
+  for (const n of config.nodes) if (!n.deleted) add(n.name, n.pnn)
+  const serverConfig = renderServerConfig(config.name, identities)
+  writeFileSync(serverConfigFile(outDir, config.name), serverConfig, {mode: 0o644})
+  return {identities, serverConfig}
+}
+
+/** The authorization block (nats-server config syntax accepts JSON values). */
+export function renderServerConfig(cluster: string, identities: Pick<Identity, 'name' | 'pnn' | 'publicKey'>[]): string {
+  const user = (id: Pick<Identity, 'name' | 'pnn' | 'publicKey'>) => {
+    const permissions: Permissions = id.pnn === undefined ? operatorPermissions() : nodePermissions(cluster, id.pnn)
+    return `    # ${id.pnn === undefined ? 'operator' : `node ${id.name} (pnn ${id.pnn})`}\n    ${JSON.stringify({nkey: id.publicKey, permissions})}`
+  }
+  return [
+    `# Written by \`ctdbctl creds generate\` for cluster ${cluster}: include it in every nats-server`,
+    '# config (include ./' + `nats-auth-${cluster}.conf) or pass it with --config.`,
+    'authorization {',
+    '  users = [',
+    identities.map(user).join(',\n'),
+    '  ]',
+    '}',
+    '',
+  ].join('\n')
+}
