@@ -48,6 +48,14 @@ export interface TakeoverRunRecord {
   error?: string
 }
 
+/** A database recovery (recorded by the recovery code when it runs; absent until then). */
+export interface RecoveryRecord {
+  startedAt: string
+  durationMs: number
+  ok: boolean
+  error?: string
+}
+
 export interface ClusterState {
   cluster: string
   configRevision?: number
@@ -60,6 +68,8 @@ export interface ClusterState {
   publicAddresses: PublicAddressState[]
   /** The last takeover run this node led (live clusters, leader only). */
   lastTakeoverRun?: TakeoverRunRecord
+  /** The last database recovery the leader ran (live clusters, when databases are recovered). */
+  lastRecovery?: RecoveryRecord
 }
 
 export function flagBits(flags: readonly NodeFlag[]): number {

@@ -35,8 +35,19 @@ export function renderStatus(state: ClusterState): string {
     ...vnn.map((n, i) => `hash:${i} lmaster:${n.pnn}`),
     'Recovery mode:NORMAL (0)',
     `Leader:${state.leader === undefined || state.leader < 0 ? 'UNKNOWN' : state.leader}`,
+    ...(state.lastTakeoverRun ? [`Last takeover run:${state.lastTakeoverRun.run} ${outcome(state.lastTakeoverRun)} in ${seconds(state.lastTakeoverRun.durationMs)} at ${state.lastTakeoverRun.startedAt} (${state.lastTakeoverRun.reason})`] : []),
+    ...(state.lastRecovery ? [`Last recovery:${outcome(state.lastRecovery)} in ${seconds(state.lastRecovery.durationMs)} at ${state.lastRecovery.startedAt}`] : []),
   ]
   return lines.join('\n') + '\n'
+}
+
+function outcome(r: {ok: boolean; error?: string}): string {
+  return r.ok ? 'OK' : `FAILED (${r.error ?? 'unknown error'})`
+}
+
+/** Seconds as `ctdb uptime` prints durations. */
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(3)} seconds`
 }
 
 /** `ctdbctl nodes`: one line per node with its name, deleted ones included. */

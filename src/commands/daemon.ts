@@ -54,11 +54,11 @@ export default class Daemon extends Command {
     const config = natsCredentials ? {...loaded.config, nats: {...loaded.config.nats, credentials: natsCredentials}} : loaded.config
     const level = flags['log-level'] ?? settings.logLevel ?? 'info'
     const self = config.nodes.find((n) => n.name === nodeName)
-    const logger = pino({level, base: {cluster: config.name, node: nodeName, pnn: self?.pnn}, timestamp: pino.stdTimeFunctions.isoTime})
+    let daemon: InstanceType<typeof NodeDaemon> | undefined
+    const logger = pino({level, base: {cluster: config.name, node: nodeName, pnn: self?.pnn}, timestamp: pino.stdTimeFunctions.isoTime, mixin: () => daemon?.logContext() ?? {generation: 1, revision: 0}})
     const ipDriver = (flags['ip-driver'] ?? settings.ipDriver ?? (process.getuid?.() === 0 ? 'iproute2' : 'fake')) as 'iproute2' | 'fake'
     if (ipDriver === 'fake') logger.warn('public addresses use the fake driver: nothing is configured on this host')
     const cliPath = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
-    let daemon
     try {
       daemon = new NodeDaemon({
         config,
@@ -78,7 +78,7 @@ export default class Daemon extends Command {
       if (stopping) return
       stopping = true
       logger.info({signal}, 'shutting down')
-      daemon.stop().then(
+      daemon!.stop().then(
         () => process.exit(0),
         (e) => {
           logger.error({err: e}, 'unclean shutdown')
@@ -90,6 +90,15 @@ export default class Daemon extends Command {
     process.on('unhandledRejection', (reason) => logger.error({err: reason}, 'unhandled rejection'))
     process.on('SIGTERM', () => shutdown('SIGTERM'))
     process.on('SIGINT', () => shutdown('SIGINT'))
+    if (flags['metrics-listen']) {
+      const {startMetricsServer} = await import('../daemon/metrics-server.js')
+      try {
+        const {port} = await startMetricsServer(daemon.metrics.registry, flags['metrics-listen'])
+        logger.info({port}, 'serving metrics at /metrics')
+      } catch (e) {
+        this.error((e as Error).message, {exit: 2})
+      }
+    }
     await daemon.start()
   }
 }

@@ -1,5 +1,6 @@
 import {Command, Flags} from '@oclif/core'
 import {liveFlags, withCluster} from '../cli/live.js'
+import {statusView} from '../cli/status-view.js'
 import {renderStatus} from '../cluster/status-render.js'
 
 export default class Status extends Command {
@@ -15,7 +16,7 @@ export default class Status extends Command {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Status)
-    const state = await withCluster(this, flags, (c) => c.status(flags.node))
+    const state = await withCluster(this, flags, (c) => statusView(c, flags.node))
     process.stdout.write(flags.json ? JSON.stringify(state, null, 2) + '\n' : renderStatus(state))
   }
 }

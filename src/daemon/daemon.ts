@@ -19,6 +19,7 @@ import {GroupRoles} from './group-roles.js'
 import {IpService, type IpDriverKind} from './ip-service.js'
 import type {LeaderLock} from './leader-lock.js'
 import {LocalFlags} from './local-flags.js'
+import {DaemonMetrics} from './metrics.js'
 import {Membership, type MembershipChange} from './membership.js'
 import {connectNats} from './nats.js'
 import {TakeoverCoordinator} from './takeover-coordinator.js'
@@ -46,6 +47,7 @@ type Reply = {changed: boolean; message?: string} | {error: string}
 
 export class NodeDaemon {
   readonly pnn: number
+  readonly metrics: DaemonMetrics
   private config: ClusterConfig
   private self: NodeConfig
   private readonly log: Logger
@@ -103,11 +105,14 @@ export class NodeDaemon {
       send: (pnn, request, timeoutMs) => this.send(pnn, request, timeoutMs),
       ban: (pnn, seconds) => this.send(pnn, {v: 1, op: 'ban', seconds}, 5000),
       log: this.log.child({component: 'takeover'}),
+      onRunFinished: (record) => this.metrics.recordTakeoverRun(record),
     })
+    this.metrics = new DaemonMetrics({view: () => this.snapshot(), held: () => this.ip.held()}, {cluster: this.config.name, node: self.name, pnn: this.pnn})
   }
 
   async start(): Promise<void> {
     this.nc = await connectNats(this.config, `ctdbctl-daemon ${this.config.name} pnn ${this.pnn}`, this.log, this.options.natsServer)
+    this.metrics.watchNats(this.nc)
     const s = this.subjects
     this.subs = [
       this.nc.subscribe(s.heartbeatAll, {callback: (_e, m) => this.safely('heartbeat', () => this.onHeartbeat(m))}),
@@ -154,6 +159,11 @@ export class NodeDaemon {
       await this.nc.close()
     }
     this.log.info('daemon stopped')
+  }
+
+  /** Fields on every log line (pino mixin): always the current generation and revision. */
+  logContext(): {generation: number; revision: number} {
+    return {generation: this.generation, revision: this.configRevision}
   }
 
   /** This node's view of the cluster (DESIGN.md §4). */

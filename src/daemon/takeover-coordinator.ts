@@ -21,6 +21,8 @@ export interface TakeoverDeps {
   send(pnn: number, request: ControlRequest, timeoutMs: number): Promise<void>
   ban(pnn: number, seconds: number): Promise<void>
   log: Logger
+  /** Told about every finished run (metrics). */
+  onRunFinished?: (record: RunRecord) => void
 }
 
 export type RunRecord = TakeoverRunRecord
@@ -136,6 +138,7 @@ export class TakeoverCoordinator {
     }
     await this.assignCredits(failed, view.nodes.length)
     this.last = record
+    this.deps.onRunFinished?.(record)
     this.lastFinished = Date.now()
     log.info({run, ok: record.ok, durationMs: record.durationMs, assignment: Object.fromEntries(plan.assignment)}, 'takeover run finished')
     return record

@@ -6,7 +6,7 @@ import {join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import type {NatsSettings} from '../config/model.js'
 import {generateCreds, seedFileName, serverConfigFile, OPERATOR} from '../security/creds.js'
-import {alive, startNatsServers, stopNatsServers, stopProcess, type NatsServerInfo} from './nats-servers.js'
+import {alive, freePort, startNatsServers, stopNatsServers, stopProcess, type NatsServerInfo} from './nats-servers.js'
 import {seedConfig} from './seed-config.js'
 
 export interface SandboxDaemon {
@@ -15,6 +15,8 @@ export interface SandboxDaemon {
   pid: number
   dataDir: string
   log: string
+  /** http://127.0.0.1:PORT/metrics when the sandbox serves metrics. */
+  metricsUrl?: string
 }
 
 export interface Sandbox {
@@ -24,6 +26,8 @@ export interface Sandbox {
   createdDir: boolean
   nats: NatsServerInfo[]
   daemons: SandboxDaemon[]
+  /** Metrics port of each daemon (`--metrics-listen`), by pnn. */
+  metricsPorts?: number[]
   /** With authentication: the directory of the nkey seeds (`ctdbctl creds generate`). */
   credsDir?: string
 }
@@ -69,6 +73,8 @@ export interface UpOptions {
   extraSpec?: string
   /** NATS with nkey authentication and per-node permissions (seeds in DIR/creds). */
   auth?: boolean
+  /** Every daemon serves Prometheus metrics on a free loopback port. */
+  metrics?: boolean
 }
 
 export async function sandboxUp(options: UpOptions): Promise<Sandbox> {
@@ -93,6 +99,7 @@ export async function sandboxUp(options: UpOptions): Promise<Sandbox> {
     nats: nats.map(({process: _p, ...info}) => info),
     daemons: [],
     ...(credsDir ? {credsDir} : {}),
+    ...(options.metrics ? {metricsPorts: await Promise.all(nodes.map(() => freePort()))} : {}),
   }
   writeFileSync(sandboxFile(dir), JSON.stringify(sandbox, null, 2) + '\n')
   try {
@@ -117,12 +124,14 @@ export function startDaemon(sandbox: Sandbox, pnn: number): SandboxDaemon {
   const out = openSync(log, 'a')
   const argv: string[] = [CLI, 'daemon', '--config', sandbox.configFile, '--node', node, '--data-dir', dataDir, '--nats-server', sandbox.nats[pnn % sandbox.nats.length].url, '--ip-driver', 'fake']
   if (sandbox.credsDir) argv.push('--nats-creds', join(sandbox.credsDir, seedFileName(node)))
+  const metricsPort = sandbox.metricsPorts?.[pnn]
+  if (metricsPort !== undefined) argv.push('--metrics-listen', `127.0.0.1:${metricsPort}`)
   const child = spawn(process.execPath, argv, {
     stdio: ['ignore', out, out],
     detached: true,
   })
   child.unref()
-  const daemon = {node, pnn, pid: child.pid!, dataDir, log}
+  const daemon = {node, pnn, pid: child.pid!, dataDir, log, ...(metricsPort === undefined ? {} : {metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`})}
   // Recorded at once, so that `dev down` stops a restarted daemon too.
   sandbox.daemons[pnn] = daemon
   writeFileSync(sandboxFile(sandbox.dir), JSON.stringify(sandbox, null, 2) + '\n')

@@ -15,7 +15,7 @@ export interface TestCluster {
   down(): Promise<void>
 }
 
-export async function startTestCluster(nodes: number, extraSpec: string, options: Pick<UpOptions, 'auth'> = {}): Promise<TestCluster> {
+export async function startTestCluster(nodes: number, extraSpec: string, options: Pick<UpOptions, 'auth' | 'metrics'> = {}): Promise<TestCluster> {
   const dir = join(mkdtempSync(join(tmpdir(), 'ctdbctl-it-')), 'sandbox')
   const sandbox = await sandboxUp({nodes, dir, name: 'it', extraSpec, ...options})
   let client: ClusterClient | undefined
