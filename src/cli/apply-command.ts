@@ -2,6 +2,7 @@
 import {Flags, type Command} from '@oclif/core'
 import type {ClusterClient} from '../client/cluster-client.js'
 import type {PlanDocument} from '../cluster/plan/document.js'
+import {parsePlanText, PlanFileError} from './plan-file.js'
 import {applyConfig} from './apply.js'
 import {defaultAuthor} from './author.js'
 
@@ -24,17 +25,12 @@ export interface ApplyInput {
 
 export async function loadApplyInput(cmd: Command, file: string | undefined, planFile: string | undefined, read: (f: string, enc: 'utf8') => Promise<string>): Promise<ApplyInput> {
   try {
-    if (planFile) {
-      const plan = JSON.parse(await read(planFile, 'utf8')) as Partial<PlanDocument>
-      if (plan.planVersion !== 1 || typeof plan.config?.yaml !== 'string' || plan.base === undefined) {
-        return cmd.error(`${planFile} is not a plan written by \`ctdbctl plan --out\``, {exit: 1})
-      }
-      return {yaml: plan.config.yaml, source: `${planFile} (${plan.config.source})`, planBase: plan.base?.sha256 ?? null}
-    }
+    if (planFile) return parsePlanText(await read(planFile, 'utf8'), planFile)
     const {readSource} = await import('../config/index.js')
     return {yaml: await readSource(file!), source: file === '-' ? '<stdin>' : file!}
   } catch (e) {
     if ((e as {oclif?: unknown}).oclif) throw e
+    if (e instanceof PlanFileError) return cmd.error(e.message, {exit: 1})
     return cmd.error(`cannot read ${planFile ?? file}: ${(e as Error).message}`, {exit: 2})
   }
 }

@@ -61,13 +61,18 @@ export function validateState(data: unknown): string[] {
   return problems
 }
 
+/** JSON.parse quotes the input in its messages, newlines included. */
+export function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ')
+}
+
 /** Parse and validate snapshot text; `file` only names the source in errors. */
 export function parseStateText(text: string, file: string): ClusterState {
   let data: unknown
   try {
     data = JSON.parse(text)
   } catch (error) {
-    throw new StateFileError(file, [`not valid JSON: ${(error as Error).message}`])
+    throw new StateFileError(file, [`not valid JSON: ${oneLine((error as Error).message)}`])
   }
   const problems = validateState(data)
   if (problems.length > 0) throw new StateFileError(file, problems)

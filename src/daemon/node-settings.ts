@@ -28,7 +28,12 @@ export function readNodeSettings(file: string, explicit: boolean): NodeSettings 
     if (!explicit && (e as NodeJS.ErrnoException).code === 'ENOENT') return {}
     throw new Error(`cannot read node settings ${file}: ${(e as Error).message}`)
   }
-  const data = parse(text) as unknown
+  let data: unknown
+  try {
+    data = parse(text)
+  } catch (e) {
+    throw new Error(`${file}: not valid YAML: ${(e as Error).message.split('\n')[0]}`)
+  }
   if (data === null || data === undefined) return {}
   if (typeof data !== 'object' || Array.isArray(data)) throw new Error(`${file}: expected a mapping with keys ${KEYS.join(', ')}`)
   const out: NodeSettings = {}

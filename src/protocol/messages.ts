@@ -132,6 +132,7 @@ export function parseControlReply(data: Uint8Array): ControlReply | undefined {
   const m = decodeObject(data)
   if (!m) return undefined
   if (m.ok === false && typeof m.error === 'string') return {ok: false, error: m.error}
-  if (m.ok === true && typeof m.changed === 'boolean' && m.state && typeof m.state === 'object') return m as unknown as ControlReply
+  const state = m.state as Partial<ClusterState> | null | undefined
+  if (m.ok === true && typeof m.changed === 'boolean' && state && typeof state === 'object' && Array.isArray(state.nodes) && Array.isArray(state.publicAddresses)) return m as unknown as ControlReply
   return undefined
 }
