@@ -90,10 +90,11 @@ export default class Daemon extends Command {
     process.on('unhandledRejection', (reason) => logger.error({err: reason}, 'unhandled rejection'))
     process.on('SIGTERM', () => shutdown('SIGTERM'))
     process.on('SIGINT', () => shutdown('SIGINT'))
-    if (flags['metrics-listen']) {
+    const metricsListen = flags['metrics-listen'] ?? settings.metricsListen
+    if (metricsListen) {
       const {startMetricsServer} = await import('../daemon/metrics-server.js')
       try {
-        const {port} = await startMetricsServer(daemon.metrics.registry, flags['metrics-listen'])
+        const {port} = await startMetricsServer(daemon.metrics.registry, metricsListen)
         logger.info({port}, 'serving metrics at /metrics')
       } catch (e) {
         this.error((e as Error).message, {exit: 2})

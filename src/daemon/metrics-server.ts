@@ -4,7 +4,7 @@ import type {Registry} from 'prom-client'
 
 /** HOST:PORT or [IPv6]:PORT; throws a clear error otherwise. */
 export function parseListen(value: string): {host: string; port: number} {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value)
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(value)
   const port = m ? Number(m[3]) : NaN
   if (!m || port > 65535) throw new Error(`--metrics-listen "${value}": expected HOST:PORT (e.g. 127.0.0.1:9464 or [::1]:9464)`)
   return {host: m[1] ?? m[2], port}

@@ -13,11 +13,13 @@ export interface NodeSettings {
   natsServer?: string
   /** This node's NATS credentials (nkey seed or .creds file); the contents are never logged. */
   natsCredentials?: string
+  /** HOST:PORT for the Prometheus endpoint (`--metrics-listen`). */
+  metricsListen?: string
   ipDriver?: string
   logLevel?: string
 }
 
-const KEYS: (keyof NodeSettings)[] = ['config', 'node', 'dataDir', 'socket', 'natsServer', 'natsCredentials', 'ipDriver', 'logLevel']
+const KEYS: (keyof NodeSettings)[] = ['config', 'node', 'dataDir', 'socket', 'natsServer', 'natsCredentials', 'metricsListen', 'ipDriver', 'logLevel']
 
 /** Reads a node.yaml; a missing default file is fine, a missing explicit one is an error. */
 export function readNodeSettings(file: string, explicit: boolean): NodeSettings {

@@ -32,29 +32,32 @@ export function serverConfigFile(outDir: string, cluster: string): string {
   return join(outDir, `nats-auth-${cluster}.conf`)
 }
 
-function loadOrCreate(file: string, force: boolean): {publicKey: string; created: boolean} {
-  if (!force && existsSync(file)) {
-    const seed = readFileSync(file, 'utf8').trim()
-    try {
-      return {publicKey: fromSeed(new TextEncoder().encode(seed)).getPublicKey(), created: false}
-    } catch {
-      throw new Error(`${file} exists but holds no valid nkey seed; remove it or use --force to replace every seed`)
-    }
+/** The public key of an existing seed file, undefined when there is none. */
+function existingKey(file: string): string | undefined {
+  if (!existsSync(file)) return undefined
+  try {
+    return fromSeed(new TextEncoder().encode(readFileSync(file, 'utf8').trim())).getPublicKey()
+  } catch {
+    throw new Error(`${file} exists but holds no valid nkey seed; remove it or use --force to replace every seed`)
   }
+}
+
+function create(file: string): string {
   const user = createUser()
   writeFileSync(file, new TextDecoder().decode(user.getSeed()) + '\n', {mode: 0o600})
-  return {publicKey: user.getPublicKey(), created: true}
+  return user.getPublicKey()
 }
 
 export function generateCreds(config: {name: string; nodes: Pick<NodeConfig, 'pnn' | 'name' | 'deleted'>[]}, outDir: string, force = false): GeneratedCreds {
   mkdirSync(outDir, {recursive: true, mode: 0o700})
-  const identities: Identity[] = []
-  const add = (name: string, pnn?: number) => {
-    const seedFile = join(outDir, seedFileName(name))
-    identities.push({name, ...(pnn === undefined ? {} : {pnn}), seedFile, ...loadOrCreate(seedFile, force)})
-  }
-  add(OPERATOR)
-  for (const n of config.nodes) if (!n.deleted) add(n.name, n.pnn)
+  const wanted = [{name: OPERATOR}, ...config.nodes.filter((n) => !n.deleted).map((n) => ({name: n.name, pnn: n.pnn}))]
+  // Every existing file is checked before anything is written.
+  const existing = wanted.map((w) => (force ? undefined : existingKey(join(outDir, seedFileName(w.name)))))
+  const identities: Identity[] = wanted.map((w, i) => {
+    const seedFile = join(outDir, seedFileName(w.name))
+    const key = existing[i]
+    return {...w, seedFile, publicKey: key ?? create(seedFile), created: key === undefined}
+  })
   const serverConfig = renderServerConfig(config.name, identities)
   writeFileSync(serverConfigFile(outDir, config.name), serverConfig, {mode: 0o644})
   return {identities, serverConfig}

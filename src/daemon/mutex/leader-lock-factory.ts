@@ -3,6 +3,7 @@
 import type {Logger} from 'pino'
 import type {ClusterConfig} from '../../config/model.js'
 import type {LeaderLock} from '../leader-lock.js'
+import {helperEnvironment} from '../../security/helper-env.js'
 import {lockKeeperFor} from './cluster-mutex.js'
 
 export interface LeaderLockContext {
@@ -27,7 +28,7 @@ export function createLeaderLock(ctx: LeaderLockContext): LeaderLock | undefined
   const keeper = lockKeeperFor(
     config.clusterLock,
     {cliPath: ctx.cliPath, natsServers: ctx.natsServer ? [ctx.natsServer, ...config.nats.servers.filter((s) => s !== ctx.natsServer)] : config.nats.servers, cluster: config.name, pnn: ctx.pnn, creds: ctx.natsCredentials ?? config.nats.credentials, tls: config.nats.tls},
-    {log: (line, info) => log.warn({pid: info.pid, source: info.source}, line)},
+    {log: (line, info) => log.warn({pid: info.pid, source: info.source}, line), env: helperEnvironment()},
   )!
   keeper.on('held', ({latencyMs}) => {
     log.info({latencyMs}, 'took the cluster lock')

@@ -3,6 +3,7 @@
 // with `netns` every command runs as `ip netns exec NS …`, so a process outside the namespace
 // (a test, or a daemon supervising a namespace) can drive it.
 import {execFile} from 'node:child_process'
+import {helperEnvironment} from '../../security/helper-env.js'
 import {parseIp} from '../../config/ip.js'
 import {IpCommandError, MissingToolError, type AddressOnInterface, type Announcement, type HostAddress, type HostLink, type IpDriver} from './ip-driver.js'
 
@@ -41,7 +42,7 @@ const PACKAGES: Record<string, string> = {ip: 'iproute2', arping: 'arping', na6:
 
 export const defaultRunner: CommandRunner = (argv, timeoutMs) =>
   new Promise((resolve, reject) => {
-    execFile(argv[0], argv.slice(1), {timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8'}, (err, stdout, stderr) => {
+    execFile(argv[0], argv.slice(1), {timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8', env: helperEnvironment()}, (err, stdout, stderr) => {
       if (!err) return resolve({code: 0, stdout, stderr})
       const e = err as NodeJS.ErrnoException & {code?: number | string; killed?: boolean; signal?: string}
       if (e.code === 'ENOENT') return reject(e)

@@ -2,6 +2,7 @@
 // optionally inside a network namespace (`ip netns exec NS …`) so tests can drive a namespace.
 // Shared by the iptables/ipvsadm/sysctl drivers and the small ip helper (ip-helper.ts).
 import {execFile} from 'node:child_process'
+import {helperEnvironment} from '../../security/helper-env.js'
 
 export interface CommandResult {
   /** 0 on success; the exit status otherwise (-1 when the command could not be started). */
@@ -38,7 +39,7 @@ export function inNetns(netns: string | undefined, argv: readonly string[]): str
 /** The real runner: execFile without a shell, 30 s timeout, output as text. */
 export const execRunner: CommandRunner = (argv) =>
   new Promise((resolve) => {
-    execFile(argv[0], argv.slice(1), {timeout: 30_000, maxBuffer: 16 * 1024 * 1024}, (err, stdout, stderr) => {
+    execFile(argv[0], argv.slice(1), {timeout: 30_000, maxBuffer: 16 * 1024 * 1024, env: helperEnvironment()}, (err, stdout, stderr) => {
       if (!err) return resolve({code: 0, stdout, stderr})
       const e = err as NodeJS.ErrnoException & {code?: number | string}
       if (e.code === 'ENOENT') return resolve({code: -1, stdout, stderr: `${argv[0]}: command not found`})
