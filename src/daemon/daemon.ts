@@ -303,14 +303,13 @@ export class NodeDaemon {
   // ---- controls ----------------------------------------------------------------------------
 
   private async onControl(m: Msg, channel: ControlChannel): Promise<void> {
-    const parsed = parseControlRequest(m.data)
-    const refusal = typeof parsed === 'string' ? parsed : controlRefusal(parsed.op, channel, this.leader)
-    if (typeof parsed === 'string' || refusal !== undefined) {
+    const req = parseControlRequest(m.data)
+    const refusal = typeof req === 'string' ? req : controlRefusal(req.op, channel, this.leader)
+    if (refusal !== undefined || typeof req === 'string') {
       this.log.warn({error: refusal, subject: m.subject}, 'rejected a control request')
-      m.respond(encode({ok: false, error: refusal!} satisfies ControlReply))
+      m.respond(encode({ok: false, error: refusal ?? 'malformed control request'} satisfies ControlReply))
       return
     }
-    const req = parsed
     let result: Reply
     try {
       result = await this.applyControl(req)

@@ -48,7 +48,15 @@ function create(file: string): string {
   return user.getPublicKey()
 }
 
-export function generateCreds(config: {name: string; nodes: Pick<NodeConfig, 'pnn' | 'name' | 'deleted'>[]}, outDir: string, force = false): GeneratedCreds {
+/** The nats-server's own TLS (client connections); the same paths on every server. */
+export interface ServerTls {
+  cert: string
+  key: string
+  /** CA that signed client certificates, when clients must present one. */
+  ca?: string
+}
+
+export function generateCreds(config: {name: string; nodes: Pick<NodeConfig, 'pnn' | 'name' | 'deleted'>[]}, outDir: string, force = false, tls?: ServerTls): GeneratedCreds {
   mkdirSync(outDir, {recursive: true, mode: 0o700})
   const wanted = [{name: OPERATOR}, ...config.nodes.filter((n) => !n.deleted).map((n) => ({name: n.name, pnn: n.pnn}))]
   // Every existing file is checked before anything is written.
@@ -58,13 +66,13 @@ export function generateCreds(config: {name: string; nodes: Pick<NodeConfig, 'pn
     const key = existing[i]
     return {...w, seedFile, publicKey: key ?? create(seedFile), created: key === undefined}
   })
-  const serverConfig = renderServerConfig(config.name, identities)
+  const serverConfig = renderServerConfig(config.name, identities, tls)
   writeFileSync(serverConfigFile(outDir, config.name), serverConfig, {mode: 0o644})
   return {identities, serverConfig}
 }
 
 /** The authorization block (nats-server config syntax accepts JSON values). */
-export function renderServerConfig(cluster: string, identities: Pick<Identity, 'name' | 'pnn' | 'publicKey'>[]): string {
+export function renderServerConfig(cluster: string, identities: Pick<Identity, 'name' | 'pnn' | 'publicKey'>[], tls?: ServerTls): string {
   const user = (id: Pick<Identity, 'name' | 'pnn' | 'publicKey'>) => {
     const permissions: Permissions = id.pnn === undefined ? operatorPermissions() : nodePermissions(cluster, id.pnn)
     return `    # ${id.pnn === undefined ? 'operator' : `node ${id.name} (pnn ${id.pnn})`}\n    ${JSON.stringify({nkey: id.publicKey, permissions})}`
@@ -77,6 +85,7 @@ export function renderServerConfig(cluster: string, identities: Pick<Identity, '
     identities.map(user).join(',\n'),
     '  ]',
     '}',
+    ...(tls ? [`tls ${JSON.stringify({cert_file: tls.cert, key_file: tls.key, ...(tls.ca ? {ca_file: tls.ca, verify: true} : {})})}`] : []),
     '',
   ].join('\n')
 }

@@ -15,6 +15,9 @@ export default class CredsGenerate extends Command {
     config: Flags.string({char: 'c', summary: 'Cluster file (YAML).', env: 'CTDBCTL_CONFIG', required: true, helpValue: 'FILE'}),
     out: Flags.string({summary: 'Directory for the seed files and the server include.', required: true, helpValue: 'DIR'}),
     force: Flags.boolean({summary: 'Replace existing seeds (every identity gets a new key).'}),
+    'tls-cert': Flags.string({summary: 'Make the servers require TLS from clients, with this certificate (same path on every server).', helpValue: 'FILE', dependsOn: ['tls-key']}),
+    'tls-key': Flags.string({summary: 'The key of --tls-cert.', helpValue: 'FILE', dependsOn: ['tls-cert']}),
+    'tls-ca': Flags.string({summary: 'Also require client certificates signed by this CA.', helpValue: 'FILE', dependsOn: ['tls-cert']}),
   }
 
   async run(): Promise<void> {
@@ -29,7 +32,8 @@ export default class CredsGenerate extends Command {
     }
     let result
     try {
-      result = generateCreds(config, flags.out, flags.force)
+      const tls = flags['tls-cert'] && flags['tls-key'] ? {cert: flags['tls-cert'], key: flags['tls-key'], ...(flags['tls-ca'] ? {ca: flags['tls-ca']} : {})} : undefined
+      result = generateCreds(config, flags.out, flags.force, tls)
     } catch (e) {
       this.error((e as Error).message, {exit: 1})
     }
