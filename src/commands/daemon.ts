@@ -16,7 +16,7 @@ export default class Daemon extends Command {
     'nats-server': Flags.string({summary: 'NATS server to use first, normally the one on this node (default: the order of the cluster file).', helpValue: 'URL'}),
     'ip-driver': Flags.string({summary: 'How public addresses reach the host: iproute2 (default as root) or fake (records only; for trying ctdbctl without root).', options: ['iproute2', 'fake']}),
     'nats-creds': Flags.string({summary: 'This node\'s NATS credentials: nkey seed or .creds file (default: "natsCredentials" in node.yaml, else the cluster file\'s).', helpValue: 'FILE'}),
-    'metrics-listen': Flags.string({summary: 'Serve Prometheus metrics on http://ADDR/metrics (host:port).', helpValue: 'HOST:PORT'}),
+    'metrics-listen': Flags.string({summary: 'Serve Prometheus metrics at http://HOST:PORT/metrics (default: "metricsListen" in node.yaml, else none).', helpValue: 'HOST:PORT'}),
     'node-config': Flags.string({summary: 'Node-local settings file (default /etc/ctdbctl/node.yaml).', helpValue: 'FILE'}),
     'log-level': Flags.string({summary: 'Log level.', options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], default: undefined}),
   }
