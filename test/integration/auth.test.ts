@@ -1,6 +1,7 @@
 // NATS authentication and authorisation (issue 12 item 1): a `dev up` cluster with nkey
 // identities; the nats-servers enforce the generated permissions.
-import {readFileSync, readdirSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {jetstream, jetstreamManager} from '@nats-io/jetstream'
 import {Kvm} from '@nats-io/kv'
@@ -8,6 +9,7 @@ import {connect, type NatsConnection} from '@nats-io/transport-node'
 import {natsAuthenticator} from '../../src/protocol/credentials.js'
 import {encode, parseControlReply} from '../../src/protocol/messages.js'
 import {subjects} from '../../src/protocol/subjects.js'
+import {sandboxDown} from '../../src/dev/sandbox.js'
 import {runCli} from '../helpers/cli.js'
 import {startTestCluster, type TestCluster} from '../helpers/sandbox.js'
 import {waitFor} from '../helpers/wait.js'
@@ -127,3 +129,22 @@ test('a daemon given an unusable credentials file says which file, not what is i
   expect((r.stdout + r.stderr).replace(/\s+/g, ' ')).toContain(`${bad} is not a NATS credentials file`)
   expect(r.stdout + r.stderr).not.toContain(secret)
 }, 30_000)
+
+test('`ctdbctl dev up` authenticates by default and prints the operator credentials to use', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'ctdbctl-devup-'))
+  const dir = join(base, 'sb')
+  try {
+    const up = await runCli(['dev', 'up', '--nodes', '1', '--dir', dir, '--name', 'solo'], {timeout: 60_000})
+    expect(up.code).toBe(0)
+    const creds = /export CTDBCTL_NATS_CREDS=(\S+)/.exec(up.stdout)?.[1]
+    expect(creds).toBe(join(dir, 'creds', 'operator.nk'))
+    const env = {CTDBCTL_CONFIG: join(dir, 'cluster.yaml')}
+    expect((await runCli(['status'], {env})).stderr).toMatch(/refused the connection/)
+    const ok = await runCli(['status'], {env: {...env, CTDBCTL_NATS_CREDS: creds!}})
+    expect(ok.code).toBe(0)
+    expect(ok.stdout).toContain('pnn:0 127.0.0.1        OK (THIS NODE)')
+  } finally {
+    await sandboxDown(dir)
+    rmSync(base, {recursive: true, force: true})
+  }
+}, 90_000)
