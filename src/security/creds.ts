@@ -21,7 +21,8 @@ export interface Identity {
 
 export interface GeneratedCreds {
   identities: Identity[]
-  serverConfig: string
+  /** The nats-server include. */
+  serverConfigFile: string
 }
 
 export function seedFileName(identity: string): string {
@@ -35,11 +36,14 @@ export function serverConfigFile(outDir: string, cluster: string): string {
 /** The public key of an existing seed file, undefined when there is none. */
 function existingKey(file: string): string | undefined {
   if (!existsSync(file)) return undefined
+  let key = ''
   try {
-    return fromSeed(new TextEncoder().encode(readFileSync(file, 'utf8').trim())).getPublicKey()
+    key = fromSeed(new TextEncoder().encode(readFileSync(file, 'utf8').trim())).getPublicKey()
   } catch {
-    throw new Error(`${file} exists but holds no valid nkey seed; remove it or use --force to replace every seed`)
+    // reported below
   }
+  if (!key.startsWith('U')) throw new Error(`${file} exists but holds no valid nkey user seed; remove it or use --force to replace every seed`)
+  return key
 }
 
 function create(file: string): string {
@@ -58,6 +62,7 @@ export interface ServerTls {
 
 export function generateCreds(config: {name: string; nodes: Pick<NodeConfig, 'pnn' | 'name' | 'deleted'>[]}, outDir: string, force = false, tls?: ServerTls): GeneratedCreds {
   mkdirSync(outDir, {recursive: true, mode: 0o700})
+  if (config.nodes.some((n) => !n.deleted && n.name === OPERATOR)) throw new Error(`a node named "${OPERATOR}" would share the operator's seed file; rename the node`)
   const wanted = [{name: OPERATOR}, ...config.nodes.filter((n) => !n.deleted).map((n) => ({name: n.name, pnn: n.pnn}))]
   // Every existing file is checked before anything is written.
   const existing = wanted.map((w) => (force ? undefined : existingKey(join(outDir, seedFileName(w.name)))))
@@ -66,9 +71,9 @@ export function generateCreds(config: {name: string; nodes: Pick<NodeConfig, 'pn
     const key = existing[i]
     return {...w, seedFile, publicKey: key ?? create(seedFile), created: key === undefined}
   })
-  const serverConfig = renderServerConfig(config.name, identities, tls)
-  writeFileSync(serverConfigFile(outDir, config.name), serverConfig, {mode: 0o644})
-  return {identities, serverConfig}
+  const file = serverConfigFile(outDir, config.name)
+  writeFileSync(file, renderServerConfig(config.name, identities, tls), {mode: 0o644})
+  return {identities, serverConfigFile: file}
 }
 
 /** The authorization block (nats-server config syntax accepts JSON values). */

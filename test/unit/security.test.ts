@@ -5,6 +5,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {controlRefusal} from '../../src/daemon/control-policy.js'
 import {controlSender, subjects} from '../../src/protocol/subjects.js'
+import {createAccount} from '@nats-io/nkeys'
+import {generateCreds} from '../../src/security/creds.js'
 import {nodePermissions} from '../../src/security/permissions.js'
 import {runCli} from '../helpers/cli.js'
 
@@ -115,8 +117,16 @@ describe('ctdbctl creds generate', () => {
     writeFileSync(join(dir, 'fs2.nk'), 'my notes\n')
     const r = await runCli(['creds', 'generate', '--config', 'examples/three-node.yaml', '--out', dir])
     expect(r.code).toBe(1)
-    expect(r.stderr.replace(/\s*›\s*/g, ' ')).toContain(`${join(dir, 'fs2.nk')} exists but holds no valid nkey seed; remove it or use --force`)
+    expect(r.stderr.replace(/\s*›\s*/g, ' ')).toContain(`${join(dir, 'fs2.nk')} exists but holds no valid nkey user seed; remove it or use --force`)
     expect(readFileSync(join(dir, 'fs2.nk'), 'utf8')).toBe('my notes\n')
     expect(readdirSync(dir)).toEqual(['fs2.nk']) // nothing written
   }, 30_000)
+
+  it('refuses a seed of another kind than a user, and a node named like the operator', () => {
+    writeFileSync(join(dir, 'fs1.nk'), new TextDecoder().decode(createAccount().getSeed()))
+    const nodes = [{pnn: 0, name: 'fs1', deleted: false}]
+    expect(() => generateCreds({name: 'c', nodes}, dir)).toThrow(`${join(dir, 'fs1.nk')} exists but holds no valid nkey user seed`)
+    expect(() => generateCreds({name: 'c', nodes: [{pnn: 0, name: 'operator', deleted: false}]}, dir)).toThrow('a node named "operator" would share the operator\'s seed file; rename the node')
+    expect(readdirSync(dir)).toEqual(['fs1.nk'])
+  })
 })

@@ -23,7 +23,7 @@ export default class CredsGenerate extends Command {
   async run(): Promise<void> {
     const {flags} = await this.parse(CredsGenerate)
     const {readConfig} = await import('../../config/index.js')
-    const {generateCreds, serverConfigFile} = await import('../../security/creds.js')
+    const {generateCreds} = await import('../../security/creds.js')
     let config
     try {
       config = await readConfig(flags.config)
@@ -38,6 +38,6 @@ export default class CredsGenerate extends Command {
       this.error((e as Error).message, {exit: 1})
     }
     for (const id of result.identities) this.log(`${id.created ? 'created' : 'kept   '} ${id.seedFile}  ${id.name}${id.pnn === undefined ? '' : ` (pnn ${id.pnn})`}  ${id.publicKey}`)
-    this.log(`wrote   ${serverConfigFile(flags.out, config.name)}  (include it in every nats-server config)`)
+    this.log(`wrote   ${result.serverConfigFile}  (include it in every nats-server config)`)
   }
 }
