@@ -4,6 +4,7 @@
 import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import type {ClusterState} from '../../src/cluster/state.js'
+import {stopProcess} from '../../src/dev/nats-servers.js'
 import {runCli} from '../helpers/cli.js'
 import {startTestCluster, type TestCluster} from '../helpers/sandbox.js'
 import {waitFor} from '../helpers/wait.js'
@@ -119,3 +120,10 @@ test('every daemon log line carries node, generation and revision', () => {
     expect(lines.some((l) => (JSON.parse(l) as {revision: number}).revision >= 2)).toBe(true)
   }
 })
+
+test('a daemon whose NATS server dies counts the reconnection', async () => {
+  expect(value(await scrape(0), 'ctdbctl_nats_reconnects_total')).toEqual([0])
+  await stopProcess(tc.sandbox.nats[0].pid) // daemon n0's own server; n0 moves to another
+  await waitFor('n0 to count a reconnect', async () => (value(await scrape(0), 'ctdbctl_nats_reconnects_total')[0] >= 1 ? true : undefined), 20_000, 200)
+  expect(value(await scrape(1), 'ctdbctl_nats_reconnects_total')).toEqual([0])
+}, 30_000)
