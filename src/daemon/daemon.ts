@@ -373,6 +373,7 @@ export class NodeDaemon {
     if (this.isInactive() && req.phase === 'take') return {changed: false}
     switch (req.phase) {
       case 'release':
+        this.events.startipreallocate()
         await this.ip.release(req.addresses ?? [])
         break
       case 'take':

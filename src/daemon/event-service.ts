@@ -119,6 +119,11 @@ export class EventService {
     this.background('updateip', [e.from, e.interface, e.address, String(e.prefixLength)])
   }
 
+  /** First stage of a takeover run, before any address is released. */
+  startipreallocate(): void {
+    this.background('startipreallocate', [])
+  }
+
   ipreallocated(): void {
     this.background('ipreallocated', [])
   }

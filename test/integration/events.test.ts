@@ -1,5 +1,5 @@
 // Event scripts and services in a loopback cluster of real daemons (fake IP driver): health and
-// UNHEALTHY with address moves, takeip/releaseip/ipreallocated order and arguments, hung and
+// UNHEALTHY with address moves, startipreallocate/takeip/releaseip/ipreallocated order and arguments, hung and
 // disabled scripts, the NFS callout sequence, and the `event` commands.
 import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -114,6 +114,10 @@ test('a failing monitor makes the node UNHEALTHY, its addresses move with takeip
     const lastIp = Math.max(...evs.map((e, i) => (/^(takeip|releaseip)/.test(e) ? i : -1)))
     expect(evs.lastIndexOf('ipreallocated')).toBeGreaterThan(lastIp)
   }
+  // startipreallocate opened the run on n1 before it released anything.
+  const n1Run = eventsOf('n1').slice(mark.n1)
+  expect(n1Run.indexOf('startipreallocate')).toBeGreaterThanOrEqual(0)
+  expect(n1Run.indexOf('startipreallocate')).toBeLessThan(n1Run.findIndex((e) => e.startsWith('releaseip')))
   // The callout was told about the release too.
   const nfs = readFileSync(join(dir, 'n1.nfs'), 'utf8').trim().split('\n').slice(nfsMark)
   for (const a of mine) expect(nfs).toContain(`releaseip eth1 ${a} 24`)
