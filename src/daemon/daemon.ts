@@ -440,7 +440,7 @@ export class NodeDaemon {
     if (leader >= 0) this.lastLeaderContact = performance.now()
     const generation = this.generation
     this.updateGeneration()
-    if (this.generation !== generation && this.generation !== INVALID_GENERATION) void this.events.recovery('startrecovery').then(() => this.events.recovery('recovered'))
+    if (this.generation !== generation && this.generation !== INVALID_GENERATION) this.events.generationChanged()
     if (this.leader === this.pnn) this.triggerRunOnChange()
   }
 

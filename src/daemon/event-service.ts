@@ -128,9 +128,15 @@ export class EventService {
     this.background('ipreallocated', [])
   }
 
-  /** For database recovery: `startrecovery` before, `recovered` after. */
+  /** For database recovery: `startrecovery` before it, `recovered` after it. */
   recovery(phase: 'startrecovery' | 'recovered'): Promise<EventResult> {
     return this.run(phase, [])
+  }
+
+  /** Until database recovery calls recovery() itself: both events around each generation change. */
+  generationChanged(): void {
+    this.background('startrecovery', [])
+    this.background('recovered', [])
   }
 
   // ---- controls ------------------------------------------------------------------------------
@@ -172,6 +178,7 @@ export class EventService {
 
   /** Queues an event; a running monitor of the scripts is cancelled (CTDB's rule). */
   run(event: EventName, args: string[]): Promise<EventResult> {
+    if (this.stopped && event !== 'shutdown') return Promise.resolve({event, args, status: 'CANCELLED', startedAt: Date.now(), durationMs: 0, results: []})
     this.monitorAbort?.abort()
     this.queued++
     const p = this.queue.then(() => {

@@ -6,6 +6,7 @@ import {checkEvent, eventStatus} from '../../src/events/model.js'
 import {calloutSteps, parseRegistered, sharesToCheck} from '../../src/events/nfs-callout.js'
 import {renderEvent, renderRun} from '../../src/events/render.js'
 import {compareNames, isEnabledMode, isScriptFile} from '../../src/events/scripts.js'
+import {parseControlReply, parseControlRequest} from '../../src/protocol/messages.js'
 
 describe('checkEvent', () => {
   it('accepts CTDB events with their argument counts', () => {
@@ -123,5 +124,27 @@ describe('rendering', () => {
     expect(eventStatus([{name: 'a', status: 'OK'}, {name: 'b', status: 'DISABLED'}])).toBe('OK')
     expect(eventStatus([{name: 'a', status: 'TIMEDOUT'}])).toBe('TIMEDOUT')
     expect(eventStatus([{name: 'a', status: 'CANNOT RUN'}])).toBe('ERROR')
+  })
+})
+
+describe('event controls on the wire', () => {
+  const req = (o: unknown) => parseControlRequest(new TextEncoder().encode(JSON.stringify(o)))
+  it('parses well-formed event controls', () => {
+    expect(req({v: 1, op: 'event-status'})).toEqual({v: 1, op: 'event-status'})
+    expect(req({v: 1, op: 'event-status', event: 'takeip'})).toEqual({v: 1, op: 'event-status', event: 'takeip'})
+    expect(req({v: 1, op: 'event-run', event: 'takeip', args: ['eth0', '10.0.0.1', '24']})).toEqual({v: 1, op: 'event-run', event: 'takeip', args: ['eth0', '10.0.0.1', '24']})
+    expect(req({v: 1, op: 'event-script', script: '10.x', enable: false})).toEqual({v: 1, op: 'event-script', script: '10.x', enable: false})
+  })
+  it('reports malformed ones, never throws', () => {
+    expect(req({v: 1, op: 'event-run', event: 'monitor'})).toBe('event-run needs an event and a list of arguments')
+    expect(req({v: 1, op: 'event-run', event: 'takeip', args: [1, 2, 3]})).toBe('event-run needs an event and a list of arguments')
+    expect(req({v: 1, op: 'event-script', script: '10.x'})).toBe('event-script needs a script name and enable true or false')
+    expect(req({v: 1, op: 'event-status', event: 7})).toBe('event-status needs an event name')
+  })
+  it('rejects replies with malformed event results', () => {
+    const reply = (events: unknown) => parseControlReply(new TextEncoder().encode(JSON.stringify({ok: true, changed: false, state: {}, events})))
+    expect(reply([{event: 'monitor', status: 'OK', results: [{name: 'a', status: 'OK'}]}])).toBeDefined()
+    expect(reply([{event: 'monitor', status: 'OK', results: [{name: 5, status: 'OK'}]}])).toBeUndefined()
+    expect(reply('x')).toBeUndefined()
   })
 })
