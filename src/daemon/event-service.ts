@@ -10,7 +10,7 @@ import type {ClusterConfig} from '../config/model.js'
 import {eventEnv, scriptVarDir} from '../events/env.js'
 import {runEvent} from '../events/executor.js'
 import {HealthTracker, type MonitorUnit} from '../events/health.js'
-import {checkEvent, type EventName, type EventResult, type RunResult} from '../events/model.js'
+import {checkEvent, eventStatus, type EventName, type EventResult, type RunResult} from '../events/model.js'
 import {setScriptEnabled} from '../events/scripts.js'
 import {ServiceUnit} from '../events/services.js'
 import type {ControlRequest} from '../protocol/messages.js'
@@ -169,9 +169,8 @@ export class EventService {
     if (!r && checks.length === 0) return undefined
     const scripts = r?.results.filter((x) => !x.name.startsWith('service:')) ?? []
     const results = [...scripts, ...checks]
-    const bad = results.find((x) => x.status !== 'OK' && x.status !== 'DISABLED')
     const startedAt = Math.min(...results.map((x) => x.startedAt ?? Date.now()))
-    return {event: 'monitor', args: [], status: bad ? (bad.status === 'TIMEDOUT' ? 'TIMEDOUT' : 'ERROR') : 'OK', startedAt, durationMs: r?.durationMs ?? 0, results}
+    return {event: 'monitor', args: [], status: eventStatus(results), startedAt, durationMs: r?.durationMs ?? 0, results}
   }
 
   // ---- running events ------------------------------------------------------------------------
