@@ -15,7 +15,6 @@ interface UnitState {
   failures: number
   everHealthy: boolean
   consecutive: number
-  lastOk?: boolean
 }
 
 export type MonitorOutcome = 'ok' | 'failed' | 'cancelled'
@@ -46,7 +45,6 @@ export class HealthTracker {
     } else {
       u.consecutive++
     }
-    u.lastOk = outcome === 'ok'
   }
 
   unitHealthy(name: string): boolean {

@@ -27,10 +27,6 @@ export class ServiceUnit {
     private readonly context: ServiceContext,
   ) {}
 
-  get name(): string {
-    return this.config.name
-  }
-
   get label(): string {
     return `service:${this.config.name}`
   }
@@ -43,9 +39,11 @@ export class ServiceUnit {
   /** Runs the service's part in an event; undefined when it has none. */
   async event(event: string, args: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<RunResult | undefined> {
     if (event === 'monitor') return this.monitored ? this.monitor(timeoutMs, signal) : undefined
+    const callout = await this.calloutSteps(event, args, timeoutMs)
+    if (!Array.isArray(callout)) return callout
     const steps: Step[] = []
     if (event === 'startup' && this.config.start) steps.push(argvStep(this.config.start))
-    steps.push(...(await this.calloutSteps(event, args, timeoutMs)))
+    steps.push(...callout)
     if (event === 'shutdown' && this.config.stop) steps.push(argvStep(this.config.stop))
     if (steps.length === 0) return undefined
     return this.run(steps, timeoutMs, signal)
@@ -54,6 +52,7 @@ export class ServiceUnit {
   /** One monitor check: the callout's monitor ops, then the monitor command. */
   async monitor(timeoutMs: number, signal?: AbortSignal): Promise<RunResult> {
     const steps = await this.calloutSteps('monitor', [], timeoutMs)
+    if (!Array.isArray(steps)) return steps
     if (this.config.monitor) steps.push(argvStep(this.config.monitor.command))
     return this.run(steps, timeoutMs, signal)
   }
@@ -63,13 +62,14 @@ export class ServiceUnit {
     return {...this.context.env(), CTDB_NFS_CALLOUT: this.config.nfsCallout, CTDB_NFS_CALLOUT_STATE_DIR: join(this.context.stateDir, 'callout-state')}
   }
 
-  private async calloutSteps(event: string, args: readonly string[], timeoutMs: number): Promise<Step[]> {
+  /** The callout's steps for an event, or the failed `register` run. */
+  private async calloutSteps(event: string, args: readonly string[], timeoutMs: number): Promise<Step[] | RunResult> {
     const callout = this.config.nfsCallout
     if (!callout) return []
-    // As 60.nfs: the callout registers its ops once (exit status ignored); re-registered on a config change.
+    // As 60.nfs: the callout registers its ops once (exit status ignored); a new unit (config change) registers again.
     if (!this.registered) {
       const r = await runProgram(callout, ['register'], {name: this.label, env: this.env(), timeoutMs})
-      if (r.status === 'CANNOT RUN' || r.status === 'TIMEDOUT') return [{file: callout, args: ['register']}] // reported as the failure
+      if (r.status === 'CANNOT RUN' || r.status === 'TIMEDOUT') return {...r, output: `[register] ${r.output ?? ''}${r.error ?? ''}`}
       this.registered = parseRegistered(r.output ?? '')
     }
     return calloutSteps(event, args, this.registered).map((s) => ({file: callout, args: [s.op, ...s.args], ...(s.listsShares ? {listsShares: true} : {})}))

@@ -183,3 +183,10 @@ describe('services', () => {
     expect(r).toMatchObject({status: 'ERROR', output: 'ERROR: nfs directory "/nonexistent/export" not available\n'})
   })
 })
+
+test('a callout that cannot run fails the event with the register error', async () => {
+  const u = new ServiceUnit({name: 'nfs', nfsCallout: join(dir, 'no-callout')}, {env: () => env, stateDir: join(dir, 'svc', 'none')})
+  const r = await u.monitor(2000)
+  expect(r.status).toBe('CANNOT RUN')
+  expect(r.output).toMatch(/^\[register\] ENOENT/)
+})
