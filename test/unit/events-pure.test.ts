@@ -142,7 +142,7 @@ describe('event controls on the wire', () => {
     expect(req({v: 1, op: 'event-status', event: 7})).toBe('event-status needs an event name')
   })
   it('rejects replies with malformed event results', () => {
-    const reply = (events: unknown) => parseControlReply(new TextEncoder().encode(JSON.stringify({ok: true, changed: false, state: {}, events})))
+    const reply = (events: unknown) => parseControlReply(new TextEncoder().encode(JSON.stringify({ok: true, changed: false, state: {cluster: 'c', nodes: [], publicAddresses: []}, events})))
     expect(reply([{event: 'monitor', status: 'OK', results: [{name: 'a', status: 'OK'}]}])).toBeDefined()
     expect(reply([{event: 'monitor', status: 'OK', results: [{name: 5, status: 'OK'}]}])).toBeUndefined()
     expect(reply('x')).toBeUndefined()
