@@ -91,7 +91,7 @@ export class NodeDaemon {
     this.membership = new Membership(this.peerPnns(), this.deadAfterMs())
     this.flags = new LocalFlags(options.dataDir, () => this.onLocalFlagsChanged())
     this.lock = options.createLeaderLock(this.config, () => this.evaluate())
-    this.ip = new IpService({config: this.config, driver: options.ipDriver, logger: this.log, onChange: () => this.publishHeartbeat()})
+    this.ip = new IpService({pnn: this.pnn, config: this.config, driver: options.ipDriver, logger: this.log, onChange: () => this.publishHeartbeat()})
     if (options.ipDriver === 'iproute2') this.groups = new GroupRoles({dataDir: options.dataDir, pnn: this.pnn, logger: this.log})
     this.takeover = new TakeoverCoordinator({
       config: () => this.config,
@@ -115,6 +115,7 @@ export class NodeDaemon {
       this.nc.subscribe(s.status, {queue: STATUS_QUEUE, callback: (_e, m) => this.safely('status', () => m.respond(encode(this.reply({changed: false}))))}),
     ]
     this.ip.start()
+    this.ip.connected(this.nc)
     this.log.info({flags: this.flags.flags(), incarnation: this.incarnation}, 'daemon started')
     this.tick()
     this.startTimer()

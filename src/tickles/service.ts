@@ -1,0 +1,198 @@
+// A node's connection tracking (issue 8): every scan interval it reads the established
+// connections of the public addresses it holds and stores each address's list in the tickles
+// bucket when it changed; before releasing an address it rescans, stores the list and kills the
+// connections (10.interface's rules); when it takes an address it sends the previous holder's
+// clients tickle ACKs with each announcement round (CTDB's takeip schedule), so they reset and
+// reconnect at once. Only with the real host driver: it needs `ss` and raw sockets.
+import type {NatsConnection} from '@nats-io/transport-node'
+import type {Logger} from 'pino'
+import type {ClusterConfig} from '../config/model.js'
+import {killTcp} from '../net/killtcp.js'
+import {LOG_LEVELS, type Logger as NetLogger} from '../net/log.js'
+import {sendTickles} from '../net/tickle.js'
+import type {AnnounceEvent, IpEvent} from '../reconciler/ip/reconciler.js'
+import {connectionsOf, releaseKillList, sameConnections, takeoverTickles, type EstablishedConnection, type TrackedConnection} from './connections.js'
+import {listEstablished} from './scan.js'
+import {TickleStore} from './store.js'
+
+/** A store call that does not answer in this time is given up (the node may be cut off). */
+const STORE_TIMEOUT_MS = 2000
+/** An inherited list is kept this long for the announcement rounds (3 rounds take 2.2 s); meanwhile scans do not overwrite it. */
+const INHERIT_KEEP_MS = 5000
+
+export interface TickleServiceOptions {
+  pnn: number
+  config: ClusterConfig
+  logger: Logger
+  /** The public addresses this node holds now. */
+  held: () => string[]
+  /** Reads the host's established connections (default: `ss`). */
+  scan?: () => Promise<EstablishedConnection[]>
+}
+
+export class TickleService {
+  private config: ClusterConfig
+  private readonly log: Logger
+  private store?: TickleStore
+  private timer?: NodeJS.Timeout
+  private stopped = false
+  /** Last list stored per held address. */
+  private readonly written = new Map<string, TrackedConnection[]>()
+  /** Lists of the previous holders of addresses being taken, for the announcement rounds. */
+  private readonly inherited = new Map<string, {connections: TrackedConnection[]; at: number}>()
+  private scanning?: Promise<void>
+
+  constructor(private readonly options: TickleServiceOptions) {
+    this.config = options.config
+    this.log = options.logger.child({component: 'tickles'})
+  }
+
+  get enabled(): boolean {
+    return this.config.tunables.tickles
+  }
+
+  setConfig(config: ClusterConfig): void {
+    this.config = config
+  }
+
+  /** Opens the bucket (retried in the background until it works) and starts the scan timer. */
+  start(nc: NatsConnection): void {
+    const open = async (attempt: number): Promise<void> => {
+      if (this.stopped || nc.isClosed()) return
+      try {
+        this.store = await TickleStore.open(nc, this.config.name, this.config.nats.servers.length, (key, reason) => this.log.warn({key, reason}, `ignoring malformed tickle list ${key}: ${reason}`))
+      } catch (e) {
+        this.log.warn({err: e, attempt}, 'cannot open the tickles bucket yet; retrying')
+        await new Promise((r) => setTimeout(r, Math.min(5000, 500 * attempt)))
+        return open(attempt + 1)
+      }
+    }
+    void open(1)
+    this.schedule()
+  }
+
+  stop(): void {
+    this.stopped = true
+    if (this.timer) clearTimeout(this.timer)
+  }
+
+  /** Before a take: fetch the lists of the addresses this node does not hold yet. */
+  async prefetch(addresses: readonly string[]): Promise<void> {
+    if (!this.enabled) return
+    const held = new Set(this.options.held())
+    await Promise.all(addresses.filter((a) => !held.has(a)).map((a) => this.inherit(a)))
+  }
+
+  /** The reconciler's beforeRelease hook: store the final list, then kill the connections. */
+  async beforeRelease(event: IpEvent): Promise<void> {
+    this.written.delete(event.address)
+    this.inherited.delete(event.address)
+    if (!this.enabled) return
+    let connections: TrackedConnection[]
+    try {
+      connections = connectionsOf(await this.scan(), event.address)
+    } catch (e) {
+      this.log.warn({err: e, address: event.address}, `cannot list the connections of ${event.address} before releasing it`)
+      return
+    }
+    await this.write(event.address, connections)
+    if (connections.length === 0) return
+    const started = performance.now()
+    try {
+      const r = await killTcp(releaseKillList(connections), {iface: event.interface, logger: this.netLogger()})
+      const summary = `Killed ${r.reset}/${r.total} TCP connections to released IP ${event.address}`
+      this.log.info({address: event.address, reset: r.reset, total: r.total, ms: Math.round(performance.now() - started)}, summary)
+      if (r.remaining.length > 0) this.log.warn({address: event.address, remaining: r.remaining.length}, `${summary}: ${r.remaining.length} not reset`)
+    } catch (e) {
+      this.log.error({err: e, address: event.address}, `Failed to kill TCP connections to released IP ${event.address}`)
+    }
+  }
+
+  /** The reconciler's onAnnounce hook: after a take, tickle the previous holder's clients each round. */
+  async onAnnounce(event: AnnounceEvent): Promise<void> {
+    if (event.after !== 'take' || !this.enabled) return
+    if (event.round === 0 && !this.inheriting(event.address)) await this.inherit(event.address)
+    const connections = this.inherited.get(event.address)?.connections ?? []
+    if (event.round >= 2) this.inherited.delete(event.address)
+    const tickles = takeoverTickles(connections, event.address)
+    if (tickles.length === 0) return
+    const r = await sendTickles(tickles, event.interface, (e) => this.log.warn({err: e, address: event.address}, `sending a tickle ACK failed: ${e.message}`))
+    this.log.info({address: event.address, round: event.round, sent: r.sent, failed: r.failed}, `sent ${r.sent} tickle ACK(s) for ${event.address} (round ${event.round + 1})`)
+  }
+
+  private async inherit(address: string): Promise<void> {
+    if (!this.store) return
+    try {
+      const record = await withTimeout(this.store.get(address), `reading the tickle list of ${address}`)
+      this.inherited.set(address, {connections: record?.connections ?? [], at: performance.now()})
+    } catch (e) {
+      this.log.warn({err: e, address}, `cannot read the tickle list of ${address}: its clients will not be tickled`)
+    }
+  }
+
+  private schedule(): void {
+    if (this.stopped) return
+    this.timer = setTimeout(() => {
+      this.scanning ??= this.refresh().finally(() => (this.scanning = undefined))
+      void this.scanning.finally(() => this.schedule())
+    }, this.config.tunables.tickleScanIntervalMs)
+    this.timer.unref?.()
+  }
+
+  /** Stores the lists of held addresses that changed since they were last stored. */
+  private async refresh(): Promise<void> {
+    if (!this.enabled || !this.store) return
+    const held = this.options.held()
+    for (const a of this.written.keys()) if (!held.includes(a)) this.written.delete(a)
+    if (held.length === 0) return
+    let established: EstablishedConnection[]
+    try {
+      established = await this.scan()
+    } catch (e) {
+      this.log.warn({err: e}, 'cannot list established connections')
+      return
+    }
+    // Re-read: a release during the scan must not be overwritten with a stale list.
+    const now = new Set(this.options.held())
+    for (const address of held) {
+      if (!now.has(address) || this.inheriting(address)) continue
+      const list = connectionsOf(established, address)
+      const last = this.written.get(address)
+      if (last && sameConnections(last, list)) continue
+      await this.write(address, list)
+    }
+  }
+
+  private inheriting(address: string): boolean {
+    const i = this.inherited.get(address)
+    if (i && performance.now() - i.at > INHERIT_KEEP_MS) this.inherited.delete(address)
+    return this.inherited.has(address)
+  }
+
+  private async write(address: string, connections: TrackedConnection[]): Promise<void> {
+    if (!this.store) return
+    try {
+      await withTimeout(this.store.put({v: 1, address, pnn: this.options.pnn, time: new Date().toISOString(), connections}), `storing the tickle list of ${address}`)
+      this.written.set(address, connections)
+    } catch (e) {
+      this.log.warn({err: e, address}, `cannot store the tickle list of ${address}`)
+    }
+  }
+
+  private scan(): Promise<EstablishedConnection[]> {
+    return (this.options.scan ?? listEstablished)()
+  }
+
+  private netLogger(): NetLogger {
+    const level = LOG_LEVELS.NOTICE
+    return {level, enabled: (l) => LOG_LEVELS[l] <= level, log: (l, message) => (l === 'ERROR' ? this.log.warn(message) : this.log.debug(message))}
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took over ${STORE_TIMEOUT_MS} ms`)), STORE_TIMEOUT_MS)
+  })
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer))
+}

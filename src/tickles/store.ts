@@ -1,0 +1,70 @@
+// The `<cluster>_tickles` JetStream KV bucket (replicated like the config bucket): one key per
+// public address, written by its holder when its connection list changes. Could move onto a
+// replicated clustered database once those exist.
+import type {NatsConnection} from '@nats-io/transport-node'
+import {jetstream} from '@nats-io/jetstream'
+import {Kvm, type KV} from '@nats-io/kv'
+import {decodeRecord, encodeRecord, tickleKey, type TickleRecord} from './record.js'
+
+const REQUEST_TIMEOUT_MS = 1500
+
+export function ticklesBucket(cluster: string): string {
+  return `${cluster}_tickles`
+}
+
+export type MalformedHandler = (key: string, reason: string) => void
+
+export class TickleStore {
+  private constructor(
+    private readonly kv: KV,
+    private readonly onMalformed: MalformedHandler,
+  ) {}
+
+  /** Opens the bucket, creating it (replicas = min(3, servers)) when it does not exist. */
+  static async open(nc: NatsConnection, cluster: string, servers: number, onMalformed: MalformedHandler = () => undefined): Promise<TickleStore> {
+    const kvm = new Kvm(jetstream(nc, {timeout: REQUEST_TIMEOUT_MS}))
+    const name = ticklesBucket(cluster)
+    for (let attempt = 1; ; attempt++) {
+      const existing = await kvm.open(name, {timeout: REQUEST_TIMEOUT_MS})
+      try {
+        await existing.status()
+        return new TickleStore(existing, onMalformed)
+      } catch {
+        // not created yet
+      }
+      try {
+        return new TickleStore(await kvm.create(name, {history: 1, replicas: Math.min(3, Math.max(1, servers)), timeout: REQUEST_TIMEOUT_MS}), onMalformed)
+      } catch (e) {
+        if (attempt >= 8) throw e
+        await new Promise((r) => setTimeout(r, 250 * attempt))
+      }
+    }
+  }
+
+  /** The list of an address; undefined when none was stored or the value is malformed (reported). */
+  async get(address: string): Promise<TickleRecord | undefined> {
+    const key = tickleKey(address)
+    const e = await this.kv.get(key)
+    if (!e || e.operation !== 'PUT' || e.length === 0) return undefined
+    const d = decodeRecord(e.value)
+    if ('error' in d) {
+      this.onMalformed(key, d.error)
+      return undefined
+    }
+    if (d.record.address !== address) {
+      this.onMalformed(key, `the record is for ${d.record.address}`)
+      return undefined
+    }
+    if (d.dropped > 0) this.onMalformed(key, `${d.dropped} malformed connection(s) ignored`)
+    return d.record
+  }
+
+  async put(record: TickleRecord): Promise<void> {
+    await this.kv.put(tickleKey(record.address), encodeRecord(record))
+  }
+
+  /** Test and recovery hook: raw bytes under an address's key. */
+  async putRaw(address: string, data: string): Promise<void> {
+    await this.kv.put(tickleKey(address), data)
+  }
+}
