@@ -39,7 +39,7 @@ export class IpService {
     this.log = options.logger.child({component: 'ip'})
     this.driver = options.driver === 'iproute2' ? new Iproute2Driver() : new FakeIpDriver()
     this.addFakeInterfaces(options.config)
-    if (options.driver === 'iproute2') this.tickles = new TickleService({pnn: options.pnn, config: options.config, logger: this.log, held: () => this.held()})
+    if (options.driver === 'iproute2') this.tickles = new TickleService({pnn: options.pnn, config: options.config, logger: options.logger, held: () => this.held()})
     this.reconciler = new IpReconciler({
       driver: this.driver,
       publicAddresses: options.config.publicAddresses,

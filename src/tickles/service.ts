@@ -7,7 +7,8 @@
 import type {NatsConnection} from '@nats-io/transport-node'
 import type {Logger} from 'pino'
 import type {ClusterConfig} from '../config/model.js'
-import {killTcp} from '../net/killtcp.js'
+import type {KillConnection} from '../net/connections.js'
+import {killTcp, type KillTcpOptions, type KillTcpResult} from '../net/killtcp.js'
 import {LOG_LEVELS, type Logger as NetLogger} from '../net/log.js'
 import {sendTickles} from '../net/tickle.js'
 import type {AnnounceEvent, IpEvent} from '../reconciler/ip/reconciler.js'
@@ -28,6 +29,8 @@ export interface TickleServiceOptions {
   held: () => string[]
   /** Reads the host's established connections (default: `ss`). */
   scan?: () => Promise<EstablishedConnection[]>
+  /** Resets connections (default: the killtcp engine over raw sockets). */
+  kill?: (connections: KillConnection[], options: KillTcpOptions) => Promise<KillTcpResult>
 }
 
 export class TickleService {
@@ -55,12 +58,17 @@ export class TickleService {
     this.config = config
   }
 
+  private opened: () => void = () => undefined
+  /** Resolves once the bucket is open (after start()). */
+  readonly ready: Promise<void> = new Promise((resolve) => (this.opened = resolve))
+
   /** Opens the bucket (retried in the background until it works) and starts the scan timer. */
   start(nc: NatsConnection): void {
     const open = async (attempt: number): Promise<void> => {
       if (this.stopped || nc.isClosed()) return
       try {
         this.store = await TickleStore.open(nc, this.config.name, this.config.nats.servers.length, (key, reason) => this.log.warn({key, reason}, `ignoring malformed tickle list ${key}: ${reason}`))
+        this.opened()
       } catch (e) {
         this.log.warn({err: e, attempt}, 'cannot open the tickles bucket yet; retrying')
         await new Promise((r) => setTimeout(r, Math.min(5000, 500 * attempt)))
@@ -99,7 +107,7 @@ export class TickleService {
     if (connections.length === 0) return
     const started = performance.now()
     try {
-      const r = await killTcp(releaseKillList(connections), {iface: event.interface, logger: this.netLogger()})
+      const r = await (this.options.kill ?? killTcp)(releaseKillList(connections), {iface: event.interface, logger: this.netLogger()})
       const summary = `Killed ${r.reset}/${r.total} TCP connections to released IP ${event.address}`
       this.log.info({address: event.address, reset: r.reset, total: r.total, ms: Math.round(performance.now() - started)}, summary)
       if (r.remaining.length > 0) this.log.warn({address: event.address, remaining: r.remaining.length}, `${summary}: ${r.remaining.length} not reset`)
