@@ -18,8 +18,14 @@ import {TickleStore} from './store.js'
 
 /** A store call that does not answer in this time is given up (the node may be cut off). */
 const STORE_TIMEOUT_MS = 2000
-/** An inherited list is kept this long for the announcement rounds (3 rounds take 2.2 s); meanwhile scans do not overwrite it. */
-const INHERIT_KEEP_MS = 5000
+/** A release waits at most this long for its final list to be stored (usually a few ms). */
+const RELEASE_STORE_WAIT_MS = 500
+/**
+ * Timer scans leave an address's stored list alone this long after a take began (the inherited
+ * list is needed for the 3 announcement rounds, 2.2 s) or a release began (its final list is for
+ * the next holder; a scan that started before the release must not overwrite it).
+ */
+const HOLD_OFF_MS = 5000
 
 export interface TickleServiceOptions {
   pnn: number
@@ -43,7 +49,13 @@ export class TickleService {
   private readonly written = new Map<string, TrackedConnection[]>()
   /** Lists of the previous holders of addresses being taken, for the announcement rounds. */
   private readonly inherited = new Map<string, {connections: TrackedConnection[]; at: number}>()
-  private scanning?: Promise<void>
+  /** The last store call failed or was slow: releases do not wait for theirs (a fencing node is cut off). */
+  private storeFailing = false
+  /** When a release of the address began: timer scans leave its final list alone for a while. */
+  private readonly releasing = new Map<string, number>()
+  private opened: () => void = () => undefined
+  /** Resolves once the bucket is open (after start()). */
+  readonly ready: Promise<void> = new Promise((resolve) => (this.opened = resolve))
 
   constructor(private readonly options: TickleServiceOptions) {
     this.config = options.config
@@ -57,10 +69,6 @@ export class TickleService {
   setConfig(config: ClusterConfig): void {
     this.config = config
   }
-
-  private opened: () => void = () => undefined
-  /** Resolves once the bucket is open (after start()). */
-  readonly ready: Promise<void> = new Promise((resolve) => (this.opened = resolve))
 
   /** Opens the bucket (retried in the background until it works) and starts the scan timer. */
   start(nc: NatsConnection): void {
@@ -86,6 +94,7 @@ export class TickleService {
 
   /** Before a take: fetch the lists of the addresses this node does not hold yet. */
   async prefetch(addresses: readonly string[]): Promise<void> {
+    for (const a of addresses) this.releasing.delete(a)
     if (!this.enabled) return
     const held = new Set(this.options.held())
     await Promise.all(addresses.filter((a) => !held.has(a)).map((a) => this.inherit(a)))
@@ -95,6 +104,7 @@ export class TickleService {
   async beforeRelease(event: IpEvent): Promise<void> {
     this.written.delete(event.address)
     this.inherited.delete(event.address)
+    this.releasing.set(event.address, performance.now())
     if (!this.enabled) return
     let connections: TrackedConnection[]
     try {
@@ -103,7 +113,16 @@ export class TickleService {
       this.log.warn({err: e, address: event.address}, `cannot list the connections of ${event.address} before releasing it`)
       return
     }
-    await this.write(event.address, connections)
+    // The next holder reads the list once this release is over: store it while killing.
+    const stored = this.write(event.address, connections)
+    const waitStored = async () => {
+      if (this.storeFailing) return
+      if ((await Promise.race([stored.then(() => true), sleep(RELEASE_STORE_WAIT_MS).then(() => false)])) === false) this.storeFailing = true
+    }
+    await Promise.all([waitStored(), this.kill(event, connections)])
+  }
+
+  private async kill(event: IpEvent, connections: TrackedConnection[]): Promise<void> {
     if (connections.length === 0) return
     const started = performance.now()
     try {
@@ -129,7 +148,10 @@ export class TickleService {
   }
 
   private async inherit(address: string): Promise<void> {
-    if (!this.store) return
+    if (!this.store) {
+      this.log.warn({address}, `the tickles bucket is not open yet: the clients of ${address} will not be tickled`)
+      return
+    }
     try {
       const record = await withTimeout(this.store.get(address), `reading the tickle list of ${address}`)
       this.inherited.set(address, {connections: record?.connections ?? [], at: performance.now()})
@@ -140,10 +162,7 @@ export class TickleService {
 
   private schedule(): void {
     if (this.stopped) return
-    this.timer = setTimeout(() => {
-      this.scanning ??= this.refresh().finally(() => (this.scanning = undefined))
-      void this.scanning.finally(() => this.schedule())
-    }, this.config.tunables.tickleScanIntervalMs)
+    this.timer = setTimeout(() => void this.refresh().finally(() => this.schedule()), this.config.tunables.tickleScanIntervalMs)
     this.timer.unref?.()
   }
 
@@ -160,10 +179,9 @@ export class TickleService {
       this.log.warn({err: e}, 'cannot list established connections')
       return
     }
-    // Re-read: a release during the scan must not be overwritten with a stale list.
-    const now = new Set(this.options.held())
     for (const address of held) {
-      if (!now.has(address) || this.inheriting(address)) continue
+      // Checked again after the scan and each write: a take or release may have begun meanwhile.
+      if (!this.options.held().includes(address) || this.holdingOff(address)) continue
       const list = connectionsOf(established, address)
       const last = this.written.get(address)
       if (last && sameConnections(last, list)) continue
@@ -173,8 +191,14 @@ export class TickleService {
 
   private inheriting(address: string): boolean {
     const i = this.inherited.get(address)
-    if (i && performance.now() - i.at > INHERIT_KEEP_MS) this.inherited.delete(address)
+    if (i && performance.now() - i.at > HOLD_OFF_MS) this.inherited.delete(address)
     return this.inherited.has(address)
+  }
+
+  private holdingOff(address: string): boolean {
+    const r = this.releasing.get(address)
+    if (r !== undefined && performance.now() - r > HOLD_OFF_MS) this.releasing.delete(address)
+    return this.releasing.has(address) || this.inheriting(address)
   }
 
   private async write(address: string, connections: TrackedConnection[]): Promise<void> {
@@ -182,7 +206,9 @@ export class TickleService {
     try {
       await withTimeout(this.store.put({v: 1, address, pnn: this.options.pnn, time: new Date().toISOString(), connections}), `storing the tickle list of ${address}`)
       this.written.set(address, connections)
+      this.storeFailing = false
     } catch (e) {
+      this.storeFailing = true
       this.log.warn({err: e, address}, `cannot store the tickle list of ${address}`)
     }
   }
@@ -196,6 +222,8 @@ export class TickleService {
     return {level, enabled: (l) => LOG_LEVELS[l] <= level, log: (l, message) => (l === 'ERROR' ? this.log.warn(message) : this.log.debug(message))}
   }
 }
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref?.())
 
 function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined

@@ -12,6 +12,7 @@ export interface PeerReport {
   errors: Record<string, number>
   /** Epoch ms of the first error of each code. */
   firstErrorAt: Record<string, number>
+  lastErrorAt: Record<string, number>
 }
 
 export class Peer {

@@ -5,7 +5,7 @@
 //   node killtcp-peer.mjs client HOST PORT COUNT
 // It prints one JSON line when ready ({"ready":true} / {"connected":N}) and, for every line
 // "report" on its standard input, one JSON line {open, closed, errors: {CODE: count},
-// firstErrorAt: {CODE: epoch ms of the first such error}}.
+// firstErrorAt / lastErrorAt: {CODE: epoch ms of the first / last such error}}.
 import net from 'node:net'
 import readline from 'node:readline'
 
@@ -14,6 +14,7 @@ const port = Number(portText)
 const sockets = new Set()
 const errors = {}
 const firstErrorAt = {}
+const lastErrorAt = {}
 let closed = 0
 
 function track(socket) {
@@ -22,6 +23,7 @@ function track(socket) {
   socket.on('error', (e) => {
     const code = e.code ?? e.message
     firstErrorAt[code] ??= Date.now()
+    lastErrorAt[code] = Date.now()
     errors[code] = (errors[code] ?? 0) + 1
   })
   socket.on('close', () => {
@@ -35,7 +37,7 @@ function say(obj) {
 }
 
 readline.createInterface({input: process.stdin}).on('line', (line) => {
-  if (line.trim() === 'report') say({open: sockets.size, closed, errors, firstErrorAt})
+  if (line.trim() === 'report') say({open: sockets.size, closed, errors, firstErrorAt, lastErrorAt})
 })
 
 if (mode === 'server') {
