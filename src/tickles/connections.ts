@@ -2,7 +2,7 @@
 // decisions made from them: what `ss` says is established, which packets a release sends
 // (10.interface's kill rules, §3.4) and which a takeover sends (§3.6). Explicit names instead of
 // CTDB's src/dst slots (§3.1): `client` is the remote end, `public` the public address and port.
-import {formatSockAddr, parseIp, parseSockAddr, type SockAddr} from '../net/addr.js'
+import {parseIp, parseSockAddr, type SockAddr} from '../net/addr.js'
 import type {KillConnection} from '../net/connections.js'
 
 export interface TrackedConnection {
@@ -12,10 +12,34 @@ export interface TrackedConnection {
   public: string
 }
 
-/** A local connection end; `local` is this host's address. */
+/** One end of a connection as text: canonical address, port. */
+export interface EndpointText {
+  family: 4 | 6
+  address: string
+  port: number
+}
+
+/** A connection of this host: `local` is this host's end. */
 export interface EstablishedConnection {
-  local: SockAddr
-  peer: SockAddr
+  local: EndpointText
+  peer: EndpointText
+}
+
+const V4 = /^((?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}):([0-9]{1,5})$/
+
+/**
+ * Parses `ip:port` / `[v6]:port` like parseSockAddr (throws AddressError), with a fast path for
+ * plain dotted quads: a scan of a busy host parses every connection every few seconds.
+ */
+export function parseEndpoint(text: string): EndpointText {
+  const m = V4.exec(text)
+  if (m && Number(m[2]) <= 65535) return {family: 4, address: m[1], port: Number(m[2])}
+  const a = parseSockAddr(text)
+  return {family: a.family, address: a.address, port: a.port}
+}
+
+export function formatEndpoint(e: EndpointText): string {
+  return e.family === 4 ? `${e.address}:${e.port}` : `[${e.address}]:${e.port}`
 }
 
 /** SMB ports: releaseip resets only the local end; the client is reset by the takeover's tickles. */
@@ -32,8 +56,8 @@ export function parseSsEstablished(text: string): EstablishedConnection[] {
     const cols = line.trim().split(/\s+/)
     if (cols.length < 4 || !/^[0-9]+$/.test(cols[0]) || !/^[0-9]+$/.test(cols[1])) continue
     try {
-      const local = parseSockAddr(cols[2])
-      const peer = parseSockAddr(cols[3])
+      const local = parseEndpoint(cols[2])
+      const peer = parseEndpoint(cols[3])
       if (local.family === peer.family) out.push({local, peer})
     } catch {
       // skipped, see above
@@ -56,15 +80,17 @@ export function connectionsOf(established: readonly EstablishedConnection[], add
   const seen = new Map<string, TrackedConnection>()
   for (const c of established) {
     if (c.local.address !== address) continue
-    const t = {client: formatSockAddr(c.peer), public: formatSockAddr(c.local)}
+    const t = {client: formatEndpoint(c.peer), public: formatEndpoint(c.local)}
     seen.set(`${t.client} ${t.public}`, t)
   }
   return [...seen.values()].sort(compareConnections)
 }
 
 export function compareConnections(a: TrackedConnection, b: TrackedConnection): number {
-  return a.public.localeCompare(b.public) || a.client.localeCompare(b.client)
+  return cmp(a.public, b.public) || cmp(a.client, b.client)
 }
+
+const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0)
 
 export function sameConnections(a: readonly TrackedConnection[], b: readonly TrackedConnection[]): boolean {
   return a.length === b.length && a.every((c, i) => c.client === b[i].client && c.public === b[i].public)

@@ -1,8 +1,7 @@
 // The replicated tickle list of one public address: a JSON value in the `<cluster>_tickles` KV
 // bucket under a key derived from the address. The decoder never throws: a value that is not a
 // record is rejected with a reason, and entries that do not parse are dropped and counted.
-import {formatSockAddr, parseSockAddr} from '../net/addr.js'
-import {canonicalIp, compareConnections, type TrackedConnection} from './connections.js'
+import {canonicalIp, compareConnections, formatEndpoint, parseEndpoint, type TrackedConnection} from './connections.js'
 
 export interface TickleRecord {
   v: 1
@@ -24,6 +23,20 @@ export function tickleKey(address: string): string {
 
 export function encodeRecord(record: TickleRecord): string {
   return JSON.stringify(record)
+}
+
+/**
+ * NATS refuses messages above its max_payload (1 MB by default): a list that would not fit keeps
+ * its first connections up to `maxBytes` (about 15,000 IPv4 connections per MB).
+ */
+export function fitRecord(record: TickleRecord, maxBytes: number): {record: TickleRecord; dropped: number} {
+  const size = Buffer.byteLength(encodeRecord(record))
+  if (size <= maxBytes) return {record, dropped: 0}
+  const overhead = Buffer.byteLength(encodeRecord({...record, connections: []}))
+  const per = (size - overhead) / record.connections.length
+  let keep = Math.max(0, Math.floor((maxBytes - overhead) / per))
+  while (keep > 0 && Buffer.byteLength(encodeRecord({...record, connections: record.connections.slice(0, keep)})) > maxBytes) keep = Math.floor(keep * 0.95)
+  return {record: {...record, connections: record.connections.slice(0, keep)}, dropped: record.connections.length - keep}
 }
 
 export function decodeRecord(data: Uint8Array | string): DecodedRecord {
@@ -56,10 +69,10 @@ function validConnection(c: unknown, address: string): TrackedConnection | undef
   const {client, public: pub} = c as Record<string, unknown>
   if (typeof client !== 'string' || typeof pub !== 'string') return undefined
   try {
-    const a = parseSockAddr(client)
-    const b = parseSockAddr(pub)
+    const a = parseEndpoint(client)
+    const b = parseEndpoint(pub)
     if (a.family !== b.family || b.address !== address) return undefined
-    return {client: formatSockAddr(a), public: formatSockAddr(b)}
+    return {client: formatEndpoint(a), public: formatEndpoint(b)}
   } catch {
     return undefined
   }

@@ -33,8 +33,8 @@ export interface TickleServiceOptions {
   logger: Logger
   /** The public addresses this node holds now. */
   held: () => string[]
-  /** Reads the host's established connections (default: `ss`). */
-  scan?: () => Promise<EstablishedConnection[]>
+  /** Reads the host's established connections from these local addresses (default: `ss`). */
+  scan?: (addresses: readonly string[]) => Promise<EstablishedConnection[]>
   /** Resets connections (default: the killtcp engine over raw sockets). */
   kill?: (connections: KillConnection[], options: KillTcpOptions) => Promise<KillTcpResult>
 }
@@ -108,7 +108,7 @@ export class TickleService {
     if (!this.enabled) return
     let connections: TrackedConnection[]
     try {
-      connections = connectionsOf(await this.scan(), event.address)
+      connections = connectionsOf(await this.scan([event.address]), event.address)
     } catch (e) {
       this.log.warn({err: e, address: event.address}, `cannot list the connections of ${event.address} before releasing it`)
       return
@@ -174,7 +174,7 @@ export class TickleService {
     if (held.length === 0) return
     let established: EstablishedConnection[]
     try {
-      established = await this.scan()
+      established = await this.scan(held)
     } catch (e) {
       this.log.warn({err: e}, 'cannot list established connections')
       return
@@ -204,7 +204,8 @@ export class TickleService {
   private async write(address: string, connections: TrackedConnection[]): Promise<void> {
     if (!this.store) return
     try {
-      await withTimeout(this.store.put({v: 1, address, pnn: this.options.pnn, time: new Date().toISOString(), connections}), `storing the tickle list of ${address}`)
+      const dropped = await withTimeout(this.store.put({v: 1, address, pnn: this.options.pnn, time: new Date().toISOString(), connections}), `storing the tickle list of ${address}`)
+      if (dropped > 0 && this.written.get(address)?.length !== connections.length) this.log.warn({address, dropped, total: connections.length}, `the tickle list of ${address} is too large for one NATS message: ${dropped} of ${connections.length} connections not stored`)
       this.written.set(address, connections)
       this.storeFailing = false
     } catch (e) {
@@ -213,8 +214,8 @@ export class TickleService {
     }
   }
 
-  private scan(): Promise<EstablishedConnection[]> {
-    return (this.options.scan ?? listEstablished)()
+  private scan(addresses: readonly string[]): Promise<EstablishedConnection[]> {
+    return (this.options.scan ?? listEstablished)(addresses)
   }
 
   private netLogger(): NetLogger {

@@ -4,9 +4,11 @@
 import type {NatsConnection} from '@nats-io/transport-node'
 import {jetstream} from '@nats-io/jetstream'
 import {Kvm, type KV} from '@nats-io/kv'
-import {decodeRecord, encodeRecord, tickleKey, type TickleRecord} from './record.js'
+import {decodeRecord, encodeRecord, fitRecord, tickleKey, type TickleRecord} from './record.js'
 
 const REQUEST_TIMEOUT_MS = 1500
+/** Room for the message headers JetStream adds. */
+const PAYLOAD_MARGIN = 4096
 
 export function ticklesBucket(cluster: string): string {
   return `${cluster}_tickles`
@@ -16,6 +18,7 @@ export type MalformedHandler = (key: string, reason: string) => void
 
 export class TickleStore {
   private constructor(
+    private readonly nc: NatsConnection,
     private readonly kv: KV,
     private readonly onMalformed: MalformedHandler,
   ) {}
@@ -28,12 +31,12 @@ export class TickleStore {
       const existing = await kvm.open(name, {timeout: REQUEST_TIMEOUT_MS})
       try {
         await existing.status()
-        return new TickleStore(existing, onMalformed)
+        return new TickleStore(nc, existing, onMalformed)
       } catch {
         // not created yet
       }
       try {
-        return new TickleStore(await kvm.create(name, {history: 1, replicas: Math.min(3, Math.max(1, servers)), timeout: REQUEST_TIMEOUT_MS}), onMalformed)
+        return new TickleStore(nc, await kvm.create(name, {history: 1, replicas: Math.min(3, Math.max(1, servers)), timeout: REQUEST_TIMEOUT_MS}), onMalformed)
       } catch (e) {
         if (attempt >= 8) throw e
         await new Promise((r) => setTimeout(r, 250 * attempt))
@@ -59,8 +62,16 @@ export class TickleStore {
     return d.record
   }
 
-  async put(record: TickleRecord): Promise<void> {
-    await this.kv.put(tickleKey(record.address), encodeRecord(record))
+  /** Stores the list; returns how many connections did not fit in one NATS message. */
+  async put(record: TickleRecord): Promise<number> {
+    const max = this.maxPayload()
+    const fit = fitRecord(record, max > 0 ? max - PAYLOAD_MARGIN : Infinity)
+    await this.kv.put(tickleKey(record.address), encodeRecord(fit.record))
+    return fit.dropped
+  }
+
+  private maxPayload(): number {
+    return this.nc.info?.max_payload ?? 0
   }
 
   /** Test and recovery hook: raw bytes under an address's key. */

@@ -155,6 +155,17 @@ test('with tunables.tickles false nothing is stored or read', async () => {
   expect(await store.get('10.9.1.101')).toBeUndefined()
 })
 
+test('a list larger than a NATS message is stored truncated, with a warning', async () => {
+  let text = ''
+  for (let i = 0; i < 40_000; i++) text += line('10.9.1.101:445', `10.9.${2 + (i % 200)}.${1 + (i % 250)}:${10000 + Math.floor(i / 200)}`)
+  const {logs} = service('c5', {held: ['10.9.1.101'], ss: {text}})
+  const store = await TickleStore.open(nc!, 'c5', 1)
+  const stored = await waitFor('the list to be stored', () => store.get('10.9.1.101'), 20_000, 200)
+  expect(stored.connections.length).toBeGreaterThan(10_000)
+  expect(stored.connections.length).toBeLessThan(40_000)
+  expect(logs.some((l) => l.level === 40 && /too large for one NATS message/.test(l.msg))).toBe(true)
+}, 30_000)
+
 test('bad input to `tickles list` is a usage error', async () => {
   const cli = await runCli(['tickles', 'list', '10.9.1.999', '--nats', servers[0].url, '--cluster', 'c1'])
   expect(cli.code).toBe(2)

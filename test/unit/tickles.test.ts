@@ -1,9 +1,12 @@
 // The pure parts of connection tracking: `ss` parsing, the release kill list, the takeover
 // tickles, the KV record codec and the `tickles list` output.
+import fc from 'fast-check'
+import {AddressError, formatSockAddr, parseSockAddr} from '../../src/net/addr.js'
 import {formatConnection} from '../../src/net/connections.js'
-import {connectionsOf, parseSsEstablished, releaseKillList, takeoverTickles, type TrackedConnection} from '../../src/tickles/connections.js'
-import {decodeRecord, encodeRecord, tickleKey, type TickleRecord} from '../../src/tickles/record.js'
+import {connectionsOf, formatEndpoint, parseEndpoint, parseSsEstablished, releaseKillList, takeoverTickles, type TrackedConnection} from '../../src/tickles/connections.js'
+import {decodeRecord, encodeRecord, fitRecord, tickleKey, type TickleRecord} from '../../src/tickles/record.js'
 import {renderTickles, tickleListing} from '../../src/tickles/render.js'
+import {ssSourceFilter} from '../../src/tickles/scan.js'
 
 const SS = [
   '0      0               10.0.1.101:445          10.0.1.200:51234',
@@ -25,6 +28,29 @@ describe('parseSsEstablished', () => {
 
   test('empty output is no connection', () => {
     expect(parseSsEstablished('')).toEqual([])
+  })
+})
+
+describe('parseEndpoint (the fast path of the scan)', () => {
+  const same = (text: string) => {
+    let slow: string | Error
+    try {
+      slow = formatSockAddr(parseSockAddr(text))
+    } catch (e) {
+      slow = e as Error
+    }
+    if (slow instanceof Error) {
+      expect(() => parseEndpoint(text)).toThrow(AddressError)
+    } else {
+      expect(formatEndpoint(parseEndpoint(text))).toBe(slow)
+    }
+  }
+
+  test.each(['10.0.1.101:445', '0.0.0.0:0', '255.255.255.255:65535', '256.0.0.1:1', '01.2.3.4:5', '1.2.3:4', '1.2.3.4:65536', '1.2.3.4:', '1.2.3.4', '[::ffff:1.2.3.4]:80', '[fd00::1]:22', '[FD00:0::1]:22', '1.2.3.4:0445'])('agrees with parseSockAddr on %s', same)
+
+  test('agrees with parseSockAddr on generated dotted quads and ports', () => {
+    const octet = fc.oneof(fc.integer({min: 0, max: 300}).map(String), fc.constantFrom('00', '01', '010', ''))
+    fc.assert(fc.property(fc.tuple(octet, octet, octet, octet), fc.oneof(fc.integer({min: 0, max: 70000}).map(String), fc.constantFrom('', '00080', 'x')), (o, port) => same(`${o.join('.')}:${port}`)), {numRuns: 500})
   })
 })
 
@@ -113,6 +139,23 @@ describe('tickle records', () => {
   })
 })
 
+describe('fitRecord', () => {
+  const many: TickleRecord = {v: 1, address: '10.0.1.101', pnn: 0, time: '2026-11-24T12:00:00.000Z', connections: Array.from({length: 5000}, (_, i) => ({client: `10.0.9.${i % 250}:${10000 + i}`, public: '10.0.1.101:445'}))}
+
+  test('a record that fits is unchanged', () => {
+    expect(fitRecord(many, 1 << 20)).toEqual({record: many, dropped: 0})
+  })
+
+  test('a record too large keeps its first connections, as many as fit', () => {
+    const {record, dropped} = fitRecord(many, 100_000)
+    const size = Buffer.byteLength(encodeRecord(record))
+    expect(size).toBeLessThanOrEqual(100_000)
+    expect(size).toBeGreaterThan(90_000)
+    expect(record.connections).toEqual(many.connections.slice(0, record.connections.length))
+    expect(dropped).toBe(5000 - record.connections.length)
+  })
+})
+
 describe('tickles list output (ctdb gettickles)', () => {
   const record: TickleRecord = {v: 1, address: '10.0.1.101', pnn: 0, time: '2026-11-24T12:00:00.000Z', connections: [{client: '10.0.1.200:700', public: '10.0.1.101:2049'}, {client: '10.0.1.200:51234', public: '10.0.1.101:445'}]}
 
@@ -127,5 +170,12 @@ describe('tickles list output (ctdb gettickles)', () => {
   test('no stored list: no connections', () => {
     expect(tickleListing('10.0.1.101', undefined)).toEqual({address: '10.0.1.101', connections: []})
     expect(renderTickles(tickleListing('10.0.1.101', undefined))).toBe('Connections for IP: 10.0.1.101\nNum connections: 0\n')
+  })
+})
+
+describe('ssSourceFilter (argv, no shell)', () => {
+  test('one `src [ADDR]` term per address, joined with or, in parentheses', () => {
+    expect(ssSourceFilter(['10.0.1.101'])).toEqual(['(', 'src', '[10.0.1.101]', ')'])
+    expect(ssSourceFilter(['10.0.1.101', 'fd00::101'])).toEqual(['(', 'src', '[10.0.1.101]', 'or', 'src', '[fd00::101]', ')'])
   })
 })
