@@ -63,8 +63,8 @@ class Peer {
   next() {
     return this.lines.length ? Promise.resolve(JSON.parse(this.lines.shift())) : new Promise((r) => this.waiters.push((l) => r(JSON.parse(l))))
   }
-  report() {
-    this.child.stdin.write('report\n')
+  command(c) {
+    this.child.stdin.write(`${c}\n`)
     return this.next()
   }
 }
@@ -100,8 +100,8 @@ async function takeoverBench(counts) {
         const startedAt = Date.now()
         await client.moveIp((await client.status()).leader, vip, to)
         const r = await waitFor('every client to be reset', async () => {
-          const rep = await peer.report()
-          return rep.errors.ECONNRESET === n ? rep : undefined
+          const rep = await peer.command('report')
+          return rep.errors.ECONNRESET === n ? peer.command('times') : undefined
         }, 15_000)
         const takenAt = readFileSync(lc.daemons[to].log, 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).filter((e) => e.action === 'add' && e.address === vip && Date.parse(e.time) >= startedAt - 1000).map((e) => Date.parse(e.time)).at(-1)
         first.push(r.firstErrorAt.ECONNRESET - takenAt)

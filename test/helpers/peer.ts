@@ -10,7 +10,10 @@ export interface PeerReport {
   open: number
   closed: number
   errors: Record<string, number>
-  /** Epoch ms of the first error of each code. */
+}
+
+/** Epoch ms of the first and last error of each code. */
+export interface PeerTimes {
   firstErrorAt: Record<string, number>
   lastErrorAt: Record<string, number>
 }
@@ -41,5 +44,9 @@ export class Peer {
   async report(): Promise<PeerReport> {
     this.child.stdin!.write('report\n')
     return (await this.next()) as unknown as PeerReport
+  }
+  async times(): Promise<PeerTimes> {
+    this.child.stdin!.write('times\n')
+    return (await this.next()) as unknown as PeerTimes
   }
 }

@@ -4,8 +4,8 @@
 //   node killtcp-peer.mjs server HOST PORT
 //   node killtcp-peer.mjs client HOST PORT COUNT
 // It prints one JSON line when ready ({"ready":true} / {"connected":N}) and, for every line
-// "report" on its standard input, one JSON line {open, closed, errors: {CODE: count},
-// firstErrorAt / lastErrorAt: {CODE: epoch ms of the first / last such error}}.
+// "report" on its standard input, one JSON line {open, closed, errors: {CODE: count}}; for every
+// line "times", {firstErrorAt, lastErrorAt: {CODE: epoch ms of the first / last such error}}.
 import net from 'node:net'
 import readline from 'node:readline'
 
@@ -37,7 +37,8 @@ function say(obj) {
 }
 
 readline.createInterface({input: process.stdin}).on('line', (line) => {
-  if (line.trim() === 'report') say({open: sockets.size, closed, errors, firstErrorAt, lastErrorAt})
+  if (line.trim() === 'report') say({open: sockets.size, closed, errors})
+  else if (line.trim() === 'times') say({firstErrorAt, lastErrorAt})
 })
 
 if (mode === 'server') {
