@@ -44,6 +44,18 @@ export class TickleStore {
     }
   }
 
+  /** Opens the bucket if it exists (readers: no list stored anywhere yet when it does not). */
+  static async find(nc: NatsConnection, cluster: string, onMalformed: MalformedHandler = () => undefined): Promise<TickleStore | undefined> {
+    const kv = await new Kvm(jetstream(nc, {timeout: REQUEST_TIMEOUT_MS})).open(ticklesBucket(cluster), {timeout: REQUEST_TIMEOUT_MS})
+    try {
+      await kv.status()
+    } catch (e) {
+      if (/not found/i.test((e as Error).message)) return undefined
+      throw e
+    }
+    return new TickleStore(nc, kv, onMalformed)
+  }
+
   /** The list of an address; undefined when none was stored or the value is malformed (reported). */
   async get(address: string): Promise<TickleRecord | undefined> {
     const key = tickleKey(address)

@@ -171,3 +171,11 @@ test('bad input to `tickles list` is a usage error', async () => {
   expect(cli.code).toBe(2)
   expect(cli.stderr).toMatch(/invalid IP address '10\.9\.1\.999'/)
 })
+
+test('`tickles list` on a cluster without the bucket: no connections, and it does not create the bucket', async () => {
+  const cli = await runCli(['tickles', 'list', '10.9.1.101', '--nats', servers[0].url, '--cluster', 'nobucket'])
+  expect(cli.stderr).toBe('')
+  expect(cli.code).toBe(0)
+  expect(cli.stdout).toBe('Connections for IP: 10.9.1.101\nNum connections: 0\n')
+  expect(await TickleStore.find(nc!, 'nobucket')).toBeUndefined()
+})

@@ -21,8 +21,8 @@ export default class TicklesList extends Command {
     const address = canonicalIp(args.address)
     if (!address) this.error(`invalid IP address '${args.address}'`, {exit: 2})
     const listing = await withCluster(this, flags, async (client) => {
-      const store = await TickleStore.open(client.connection, client.target.cluster, client.target.nats.servers.length, (key, reason) => process.stderr.write(`Warning: ignoring malformed tickle list ${key}: ${reason}\n`))
-      return tickleListing(address, await store.get(address), args.port ?? 0)
+      const store = await TickleStore.find(client.connection, client.target.cluster, (key, reason) => process.stderr.write(`Warning: ignoring malformed tickle list ${key}: ${reason}\n`))
+      return tickleListing(address, await store?.get(address), args.port ?? 0)
     })
     process.stdout.write(flags.json ? JSON.stringify(listing, null, 2) + '\n' : renderTickles(listing))
   }
