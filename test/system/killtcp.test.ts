@@ -14,11 +14,7 @@ import {captureFilter} from '../../src/net/killtcp.js'
 import {buildSegment, LINKTYPE} from '../../src/net/packet.js'
 import {BIN, requireBuilt} from '../helpers/cli.js'
 import {Peer, PEER} from '../helpers/peer.js'
-
-function requireTool(argv: string[], pkg: string): void {
-  const r = spawnSync(argv[0], argv.slice(1), {stdio: 'ignore'})
-  if (r.error) throw new Error(`killtcp system tests need "${argv[0]}" (Debian package ${pkg}): ${r.error.message}`)
-}
+import {requireTool} from '../helpers/tools.js'
 
 describe('killtcp in network namespaces', () => {
   let lab: NetLab | undefined
@@ -30,8 +26,8 @@ describe('killtcp in network namespaces', () => {
 
   beforeAll(async () => {
     await checkNetLabSupport()
-    requireTool(['ss', '-V'], 'iproute2')
-    requireTool(['tcpdump', '--version'], 'tcpdump')
+    requireTool(['ss', '-V'], 'iproute2', 'killtcp system tests')
+    requireTool(['tcpdump', '--version'], 'tcpdump', 'killtcp system tests')
     requireBuilt('dist/commands/killtcp.js')
     lab = await createNetLab({nodes: 1})
     node = lab.nodes[0].ns

@@ -11,8 +11,9 @@ import {promisify} from 'node:util'
 import {ClusterClient} from '../../src/client/cluster-client.js'
 import {createLabCluster, type LabCluster} from '../../src/dev/lab-cluster.js'
 import {nsSpawn} from '../../src/dev/netlab.js'
-import {runCli} from '../helpers/cli.js'
+import {requireBuilt, runCli} from '../helpers/cli.js'
 import {Peer, PEER, type PeerReport} from '../helpers/peer.js'
+import {requireTool} from '../helpers/tools.js'
 import {waitFor} from '../helpers/wait.js'
 
 const run = promisify(execFile)
@@ -27,6 +28,9 @@ interface Setup {
 }
 
 async function setUp(nodes: number, extraSpec?: string): Promise<Setup> {
+  requireBuilt('dist/commands/tickles/list.js')
+  requireTool(['ss', '-V'], 'iproute2', 'tickles system tests')
+  requireTool(['tcpdump', '--version'], 'tcpdump', 'tickles system tests (capturing the replies of local sockets on release)')
   const lc = await createLabCluster({nodes, publicAddresses: 1, ...(extraSpec ? {extraSpec} : {})})
   const s: Setup = {lc, client: undefined as unknown as ClusterClient, children: [], vip: lc.publicAddresses[0]}
   try {
