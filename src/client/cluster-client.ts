@@ -3,7 +3,7 @@
 import {connect, type NatsConnection} from '@nats-io/transport-node'
 import type {ClusterState} from '../cluster/state.js'
 import type {NatsSettings} from '../config/model.js'
-import {encode, parseControlReply, type AdminOp, type ControlReply} from '../protocol/messages.js'
+import {encode, parseControlReply, type AdminOp, type ControlReply, type ControlRequest} from '../protocol/messages.js'
 import {natsConnectionOptions} from '../protocol/connection.js'
 import {subjects} from '../protocol/subjects.js'
 
@@ -57,6 +57,11 @@ export class ClusterClient {
 
   async control(pnn: number, op: AdminOp, seconds?: number): Promise<Extract<ControlReply, {ok: true}>> {
     return this.request(this.subjects.control(pnn), {v: 1, op, ...(seconds === undefined ? {} : {seconds})}, `node ${pnn}`)
+  }
+
+  /** An event control (event-status, event-run, event-script) on one node. */
+  async eventControl(pnn: number, body: Omit<ControlRequest, 'v'>, timeoutMs?: number): Promise<Extract<ControlReply, {ok: true}>> {
+    return this.request(this.subjects.control(pnn), {v: 1, ...body}, `node ${pnn}`, timeoutMs)
   }
 
   /** Tells the daemons a new config revision is in the store (they also watch it). */

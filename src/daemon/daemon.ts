@@ -10,10 +10,12 @@ import {flagBits, INACTIVE_MASK, type ClusterState, type NodeFlag} from '../clus
 import {canHost, type Holder} from '../cluster/takeover.js'
 import {loadConfigText} from '../config/index.js'
 import type {ClusterConfig, NodeConfig} from '../config/model.js'
+import type {EventResult} from '../events/model.js'
 import type {AppliedRevision} from '../protocol/config-store.js'
 import {encode, parseControlReply, parseControlRequest, parseDeparture, parseHeartbeat, type ControlReply, type ControlRequest, type Heartbeat} from '../protocol/messages.js'
 import {STATUS_QUEUE, subjects} from '../protocol/subjects.js'
 import {ConfigFollower} from './config-follower.js'
+import {EventService} from './event-service.js'
 import {GroupRoles} from './group-roles.js'
 import {IpService, type IpDriverKind} from './ip-service.js'
 import type {LeaderLock} from './leader-lock.js'
@@ -41,7 +43,7 @@ export interface DaemonOptions {
   createLeaderLock: (config: ClusterConfig, onChange: () => void) => LeaderLock | undefined
 }
 
-type Reply = {changed: boolean; message?: string} | {error: string}
+type Reply = {changed: boolean; message?: string; events?: EventResult[]} | {error: string}
 
 export class NodeDaemon {
   readonly pnn: number
@@ -54,6 +56,7 @@ export class NodeDaemon {
   private readonly membership: Membership
   private readonly flags: LocalFlags
   private readonly ip: IpService
+  private readonly events: EventService
   private readonly takeover: TakeoverCoordinator
   /** NAT gateway and LVS roles (real host driver only). */
   private readonly groups?: GroupRoles
@@ -91,7 +94,8 @@ export class NodeDaemon {
     this.membership = new Membership(this.peerPnns(), this.deadAfterMs())
     this.flags = new LocalFlags(options.dataDir, () => this.onLocalFlagsChanged())
     this.lock = options.createLeaderLock(this.config, () => this.evaluate())
-    this.ip = new IpService({pnn: this.pnn, config: this.config, driver: options.ipDriver, logger: this.log, onChange: () => this.publishHeartbeat()})
+    this.events = new EventService({config: this.config, pnn: this.pnn, nodeName: self.name, dataDir: options.dataDir, logger: this.log, setUnhealthy: (u) => this.flags.setUnhealthy(u), isActive: () => !this.isInactive()})
+    this.ip = new IpService({pnn: this.pnn, config: this.config, driver: options.ipDriver, logger: this.log, onChange: () => this.publishHeartbeat(), hooks: this.events})
     if (options.ipDriver === 'iproute2') this.groups = new GroupRoles({dataDir: options.dataDir, pnn: this.pnn, logger: this.log})
     this.takeover = new TakeoverCoordinator({
       config: () => this.config,
@@ -106,6 +110,7 @@ export class NodeDaemon {
   }
 
   async start(): Promise<void> {
+    await this.events.init()
     this.nc = await connectNats(this.config, `ctdbctl-daemon ${this.config.name} pnn ${this.pnn}`, this.log, this.options.natsServer)
     const s = this.subjects
     this.subs = [
@@ -116,6 +121,7 @@ export class NodeDaemon {
     ]
     this.ip.start()
     this.ip.connected(this.nc)
+    this.events.startup()
     this.log.info({flags: this.flags.flags(), incarnation: this.incarnation}, 'daemon started')
     this.tick()
     this.startTimer()
@@ -141,6 +147,7 @@ export class NodeDaemon {
     await this.ip.releaseAll('shutdown')
     await this.groups?.shutdown().catch((e: Error) => this.log.error({err: e}, 'NAT gateway / LVS shutdown failed'))
     await this.ip.stop()
+    await this.events.shutdown()
     await this.lock?.stop()
     if (this.nc && !this.nc.isClosed()) {
       try {
@@ -211,6 +218,7 @@ export class NodeDaemon {
     this.membership.setPeers(this.peerPnns())
     this.membership.setDeadAfter(this.deadAfterMs())
     this.ip.setConfig(config)
+    this.events.setConfig(config)
     if (previous.tunables.keepaliveIntervalMs !== config.tunables.keepaliveIntervalMs) this.startTimer()
     if (JSON.stringify(previous.clusterLock) !== JSON.stringify(config.clusterLock)) {
       const old = this.lock
@@ -349,6 +357,10 @@ export class NodeDaemon {
         const run = await this.takeover.moveIp(req.address!, req.pnn!)
         return run.ok ? {changed: true} : {error: `takeover run ${run.run} failed: ${run.error}`}
       }
+      case 'event-status':
+      case 'event-run':
+      case 'event-script':
+        return this.events.control(req)
       case 'ipreallocate': {
         if (this.leader !== this.pnn) return {error: `node ${this.pnn} is not the leader (the leader is ${this.leader < 0 ? 'unknown' : this.leader})`}
         const run = await this.takeover.requestRun('requested by an operator')
@@ -362,6 +374,7 @@ export class NodeDaemon {
     if (this.isInactive() && req.phase === 'take') return {changed: false}
     switch (req.phase) {
       case 'release':
+        this.events.startipreallocate()
         await this.ip.release(req.addresses ?? [])
         break
       case 'take':
@@ -370,6 +383,7 @@ export class NodeDaemon {
         break
       case 'ipreallocated':
         await this.groups?.ipreallocated(this.config, this.snapshot())
+        this.events.ipreallocated()
         break
     }
     return {changed: true}
@@ -377,7 +391,7 @@ export class NodeDaemon {
 
   private reply(result: Reply): ControlReply {
     if ('error' in result) return {ok: false, error: result.error}
-    return {ok: true, changed: result.changed, ...(result.message ? {message: result.message} : {}), state: this.snapshot()}
+    return {ok: true, changed: result.changed, ...(result.message ? {message: result.message} : {}), ...(result.events ? {events: result.events} : {}), state: this.snapshot()}
   }
 
   private async send(pnn: number, request: ControlRequest, timeoutMs: number): Promise<void> {
@@ -425,7 +439,9 @@ export class NodeDaemon {
       this.runKey = ''
     }
     if (leader >= 0) this.lastLeaderContact = performance.now()
+    const generation = this.generation
     this.updateGeneration()
+    if (this.generation !== generation && this.generation !== INVALID_GENERATION) this.events.generationChanged()
     if (this.leader === this.pnn) this.triggerRunOnChange()
   }
 

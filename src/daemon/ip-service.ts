@@ -8,7 +8,7 @@ import {FakeIpDriver} from '../reconciler/drivers/fake-driver.js'
 import type {IpDriver} from '../reconciler/drivers/ip-driver.js'
 import {Iproute2Driver} from '../reconciler/drivers/iproute2-driver.js'
 import {managedInterfaces} from '../reconciler/ip/plan.js'
-import {IpReconciler, type IpPassResult} from '../reconciler/ip/reconciler.js'
+import {IpReconciler, type IpEvent, type IpMoveEvent, type IpPassResult} from '../reconciler/ip/reconciler.js'
 import {TickleService} from '../tickles/service.js'
 
 export type IpDriverKind = 'iproute2' | 'fake'
@@ -20,6 +20,8 @@ export interface IpServiceOptions {
   logger: Logger
   /** Something the rest of the cluster should hear about changed (held addresses, links). */
   onChange: () => void
+  /** Told after an address was taken, released or moved to another interface (event scripts). */
+  hooks?: {taken(e: IpEvent): void; released(e: IpEvent): void; moved(e: IpMoveEvent): void}
   /** Reconcile period (drift repair). */
   intervalMs?: number
 }
@@ -45,8 +47,15 @@ export class IpService {
       publicAddresses: options.config.publicAddresses,
       intervalMs: options.intervalMs ?? 1000,
       logger: this.log,
-      onTaken: (e) => void this.log.info({address: e.address, interface: e.interface}, 'took public address'),
-      onReleased: (e) => void this.log.info({address: e.address, interface: e.interface}, 'released public address'),
+      onTaken: (e) => {
+        this.log.info({address: e.address, interface: e.interface}, 'took public address')
+        options.hooks?.taken(e)
+      },
+      onReleased: (e) => {
+        this.log.info({address: e.address, interface: e.interface}, 'released public address')
+        options.hooks?.released(e)
+      },
+      onMoved: (e) => options.hooks?.moved(e),
       onPass: (r) => this.afterPass(r),
       ...(this.tickles ? {beforeRelease: (e) => this.tickles!.beforeRelease(e), onAnnounce: (e) => this.tickles!.onAnnounce(e)} : {}),
     })

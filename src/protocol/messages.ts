@@ -1,6 +1,7 @@
 // Messages exchanged over NATS, with parsers that never throw: a malformed message from the
 // network is reported as undefined and dropped by the receiver, never crashes a daemon.
 import type {ClusterState, NodeFlag} from '../cluster/state.js'
+import type {EventResult} from '../events/model.js'
 
 export const PROTOCOL_VERSION = 1
 
@@ -41,10 +42,11 @@ export interface Departure {
   incarnation: string
 }
 
-export const CONTROL_OPS = ['status', 'ban', 'unban', 'disable', 'enable', 'stop', 'continue', 'takeover', 'moveip', 'ipreallocate'] as const
+export const CONTROL_OPS = ['status', 'ban', 'unban', 'disable', 'enable', 'stop', 'continue', 'takeover', 'moveip', 'ipreallocate', 'event-status', 'event-run', 'event-script'] as const
 export type ControlOp = (typeof CONTROL_OPS)[number]
 /** Ops an operator sends; the others are sent by the leader to nodes. */
-export type AdminOp = Exclude<ControlOp, 'takeover'>
+export type AdminOp = Exclude<ControlOp, 'takeover' | EventOp>
+export type EventOp = 'event-status' | 'event-run' | 'event-script'
 
 export type TakeoverPhase = 'release' | 'take' | 'ipreallocated'
 
@@ -62,10 +64,16 @@ export interface ControlRequest {
   /** moveip: the address and the node it goes to. */
   address?: string
   pnn?: number
+  /** event-status, event-run: the event and (run) its arguments. */
+  event?: string
+  args?: string[]
+  /** event-script: the script name (NN.name) and whether to enable or disable it. */
+  script?: string
+  enable?: boolean
 }
 
 export type ControlReply =
-  | {ok: true; changed: boolean; message?: string; state: ClusterState}
+  | {ok: true; changed: boolean; message?: string; state: ClusterState; events?: EventResult[]}
   | {ok: false; error: string}
 
 const encoder = new TextEncoder()
@@ -125,13 +133,31 @@ export function parseControlRequest(data: Uint8Array): ControlRequest | string {
     if (typeof m.address !== 'string' || !isPnn(m.pnn)) return 'moveip needs an address and a pnn'
     return {v: 1, op: 'moveip', address: m.address, pnn: m.pnn}
   }
+  if (m.op === 'event-status') {
+    if (!(m.event === undefined || typeof m.event === 'string')) return 'event-status needs an event name'
+    return {v: 1, op: 'event-status', ...(m.event === undefined ? {} : {event: m.event})}
+  }
+  if (m.op === 'event-run') {
+    if (typeof m.event !== 'string' || !(Array.isArray(m.args) && m.args.every((a) => typeof a === 'string'))) return 'event-run needs an event and a list of arguments'
+    return {v: 1, op: 'event-run', event: m.event, args: m.args as string[]}
+  }
+  if (m.op === 'event-script') {
+    if (typeof m.script !== 'string' || typeof m.enable !== 'boolean') return 'event-script needs a script name and enable true or false'
+    return {v: 1, op: 'event-script', script: m.script, enable: m.enable}
+  }
   return {v: 1, op: m.op as ControlOp, ...(m.op === 'ban' ? {seconds: m.seconds as number} : {})}
+}
+
+function isEventResults(v: unknown): v is EventResult[] {
+  const isObject = (o: unknown): o is Record<string, unknown> => o !== null && typeof o === 'object' && !Array.isArray(o)
+  return Array.isArray(v) && v.every((e) => isObject(e) && typeof e.event === 'string' && typeof e.status === 'string' && Array.isArray(e.results) &&
+    e.results.every((r) => isObject(r) && typeof r.name === 'string' && typeof r.status === 'string' && (r.output === undefined || typeof r.output === 'string')))
 }
 
 export function parseControlReply(data: Uint8Array): ControlReply | undefined {
   const m = decodeObject(data)
   if (!m) return undefined
   if (m.ok === false && typeof m.error === 'string') return {ok: false, error: m.error}
-  if (m.ok === true && typeof m.changed === 'boolean' && m.state && typeof m.state === 'object') return m as unknown as ControlReply
+  if (m.ok === true && typeof m.changed === 'boolean' && m.state && typeof m.state === 'object' && (m.events === undefined || isEventResults(m.events))) return m as unknown as ControlReply
   return undefined
 }
