@@ -105,6 +105,9 @@ export interface Tunables {
   takeoverTimeoutMs: number
   banPeriodMs: number
   tickleUpdateIntervalMs: number
+  /** Connection tracking, kill on release and tickle ACKs on take. */
+  tickles: boolean
+  tickleScanIntervalMs: number
 }
 
 export interface NatsSettings {

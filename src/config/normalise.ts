@@ -24,11 +24,13 @@ export const DEFAULTS = {
     takeoverTimeout: '9s',
     banPeriod: '300s',
     tickleUpdateInterval: '20s',
+    tickles: true,
+    tickleScanInterval: '2s',
   },
 }
 
 /** Tunable values in the model's units, defaults applied. */
-export function resolveTunables(raw: Record<string, string | number> = {}): Tunables {
+export function resolveTunables(raw: Record<string, string | number | boolean> = {}): Tunables {
   const t = {...DEFAULTS.tunables, ...raw} as typeof DEFAULTS.tunables
   return {
     keepaliveIntervalMs: parseDuration(t.keepaliveInterval),
@@ -39,6 +41,8 @@ export function resolveTunables(raw: Record<string, string | number> = {}): Tuna
     takeoverTimeoutMs: parseDuration(t.takeoverTimeout),
     banPeriodMs: parseDuration(t.banPeriod),
     tickleUpdateIntervalMs: parseDuration(t.tickleUpdateInterval),
+    tickles: t.tickles,
+    tickleScanIntervalMs: parseDuration(t.tickleScanInterval),
   }
 }
 

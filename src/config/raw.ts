@@ -58,7 +58,7 @@ export interface RawCluster {
     databases?: {name: string; kind: 'volatile' | 'persistent' | 'replicated'}[]
     services?: RawService[]
     eventScripts?: string
-    tunables?: Record<string, string | number>
+    tunables?: Record<string, string | number | boolean>
   }
 }
 

@@ -197,6 +197,7 @@ export function checkSemantics(raw: RawCluster, options: SemanticOptions = {}): 
   inRange(tat('takeoverTimeout'), t.takeoverTimeout, 'tunables.range', 1000, 600_000, 'takeoverTimeout')
   inRange(tat('banPeriod'), t.banPeriod, 'tunables.range', 1000, 86_400_000, 'banPeriod')
   inRange(tat('tickleUpdateInterval'), t.tickleUpdateInterval, 'tunables.range', 1000, 3_600_000, 'tickleUpdateInterval')
+  inRange(tat('tickleScanInterval'), t.tickleScanInterval, 'tunables.range', 200, 3_600_000, 'tickleScanInterval')
   const detectMs = parseDuration(t.keepaliveInterval) * t.keepaliveLimit
   if (parseDuration(t.recoveryTimeout) <= detectMs) {
     const where = spec.tunables?.recoveryTimeout !== undefined ? tat('recoveryTimeout') : pointer('spec', 'tunables')

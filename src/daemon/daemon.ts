@@ -98,7 +98,7 @@ export class NodeDaemon {
     this.flags = new LocalFlags(options.dataDir, () => this.onLocalFlagsChanged())
     this.lock = options.createLeaderLock(this.config, () => this.evaluate())
     this.events = new EventService({config: this.config, pnn: this.pnn, nodeName: self.name, dataDir: options.dataDir, logger: this.log, setUnhealthy: (u) => this.flags.setUnhealthy(u), isActive: () => !this.isInactive()})
-    this.ip = new IpService({config: this.config, driver: options.ipDriver, logger: this.log, onChange: () => this.publishHeartbeat(), hooks: this.events})
+    this.ip = new IpService({pnn: this.pnn, config: this.config, driver: options.ipDriver, logger: this.log, onChange: () => this.publishHeartbeat(), hooks: this.events})
     if (options.ipDriver === 'iproute2') this.groups = new GroupRoles({dataDir: options.dataDir, pnn: this.pnn, logger: this.log})
     this.takeover = new TakeoverCoordinator({
       config: () => this.config,
@@ -127,6 +127,7 @@ export class NodeDaemon {
       this.nc.subscribe(s.status, {queue: STATUS_QUEUE, callback: (_e, m) => this.safely('status', () => m.respond(encode(this.reply({changed: false}))))}),
     ]
     this.ip.start()
+    this.ip.connected(this.nc)
     this.events.startup()
     this.log.info({flags: this.flags.flags(), incarnation: this.incarnation}, 'daemon started')
     this.tick()

@@ -1,6 +1,7 @@
 // The node's side of public IP failover: what the leader assigned, the host reconciler that
 // makes it true (iproute2, or the fake driver without root), what the node really holds, and
 // self-fencing (release everything when cut off from the leader).
+import type {NatsConnection} from '@nats-io/transport-node'
 import type {Logger} from 'pino'
 import type {ClusterConfig} from '../config/model.js'
 import {FakeIpDriver} from '../reconciler/drivers/fake-driver.js'
@@ -8,10 +9,12 @@ import type {IpDriver} from '../reconciler/drivers/ip-driver.js'
 import {Iproute2Driver} from '../reconciler/drivers/iproute2-driver.js'
 import {managedInterfaces} from '../reconciler/ip/plan.js'
 import {IpReconciler, type IpEvent, type IpMoveEvent, type IpPassResult} from '../reconciler/ip/reconciler.js'
+import {TickleService} from '../tickles/service.js'
 
 export type IpDriverKind = 'iproute2' | 'fake'
 
 export interface IpServiceOptions {
+  pnn: number
   config: ClusterConfig
   driver: IpDriverKind
   logger: Logger
@@ -31,11 +34,14 @@ export class IpService {
   private fenced = false
   private lastKey = ''
   private readonly fakeInterfaces = new Set<string>()
+  /** Connection tracking, kill on release, tickles on take: real host only (ss, raw sockets). */
+  private readonly tickles?: TickleService
 
   constructor(private readonly options: IpServiceOptions) {
     this.log = options.logger.child({component: 'ip'})
     this.driver = options.driver === 'iproute2' ? new Iproute2Driver() : new FakeIpDriver()
     this.addFakeInterfaces(options.config)
+    if (options.driver === 'iproute2') this.tickles = new TickleService({pnn: options.pnn, config: options.config, logger: options.logger, held: () => this.held()})
     this.reconciler = new IpReconciler({
       driver: this.driver,
       publicAddresses: options.config.publicAddresses,
@@ -51,6 +57,7 @@ export class IpService {
       },
       onMoved: (e) => options.hooks?.moved(e),
       onPass: (r) => this.afterPass(r),
+      ...(this.tickles ? {beforeRelease: (e) => this.tickles!.beforeRelease(e), onAnnounce: (e) => this.tickles!.onAnnounce(e)} : {}),
     })
   }
 
@@ -58,11 +65,18 @@ export class IpService {
     this.reconciler.start()
   }
 
+  /** Once connected: connection tracking reaches the tickles bucket. */
+  connected(nc: NatsConnection): void {
+    this.tickles?.start(nc)
+  }
+
   async stop(): Promise<void> {
+    this.tickles?.stop()
     await this.reconciler.stop()
   }
 
   setConfig(config: ClusterConfig): void {
+    this.tickles?.setConfig(config)
     this.addFakeInterfaces(config)
     this.reconciler.setPublicAddresses(config.publicAddresses)
     this.assigned = this.assigned.filter((a) => config.publicAddresses.some((p) => p.address === a))
@@ -80,6 +94,7 @@ export class IpService {
   async take(addresses: readonly string[]): Promise<IpPassResult> {
     this.assigned = [...addresses]
     this.fenced = false
+    await this.tickles?.prefetch(addresses)
     this.reconciler.setDesired(this.assigned)
     return this.reconciler.pass()
   }

@@ -4,7 +4,8 @@
 //   node killtcp-peer.mjs server HOST PORT
 //   node killtcp-peer.mjs client HOST PORT COUNT
 // It prints one JSON line when ready ({"ready":true} / {"connected":N}) and, for every line
-// "report" on its standard input, one JSON line {open, closed, errors: {CODE: count}}.
+// "report" on its standard input, one JSON line {open, closed, errors: {CODE: count}}; for every
+// line "times", {firstErrorAt, lastErrorAt: {CODE: epoch ms of the first / last such error}}.
 import net from 'node:net'
 import readline from 'node:readline'
 
@@ -12,13 +13,18 @@ const [mode, host, portText, countText] = process.argv.slice(2)
 const port = Number(portText)
 const sockets = new Set()
 const errors = {}
+const firstErrorAt = {}
+const lastErrorAt = {}
 let closed = 0
 
 function track(socket) {
   sockets.add(socket)
   socket.on('data', () => undefined)
   socket.on('error', (e) => {
-    errors[e.code ?? e.message] = (errors[e.code ?? e.message] ?? 0) + 1
+    const code = e.code ?? e.message
+    firstErrorAt[code] ??= Date.now()
+    lastErrorAt[code] = Date.now()
+    errors[code] = (errors[code] ?? 0) + 1
   })
   socket.on('close', () => {
     sockets.delete(socket)
@@ -32,6 +38,7 @@ function say(obj) {
 
 readline.createInterface({input: process.stdin}).on('line', (line) => {
   if (line.trim() === 'report') say({open: sockets.size, closed, errors})
+  else if (line.trim() === 'times') say({firstErrorAt, lastErrorAt})
 })
 
 if (mode === 'server') {

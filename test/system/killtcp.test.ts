@@ -8,49 +8,13 @@ import {spawnSync, type ChildProcess} from 'node:child_process'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import readline from 'node:readline'
 import {checkNetLabSupport, createNetLab, destroyNetLab, nsExec, nsSpawn, type NetLab} from '../../src/dev/netlab.js'
 import {parseIp} from '../../src/net/addr.js'
 import {captureFilter} from '../../src/net/killtcp.js'
 import {buildSegment, LINKTYPE} from '../../src/net/packet.js'
-import {BIN, REPO_ROOT, requireBuilt} from '../helpers/cli.js'
-
-const PEER = path.join(REPO_ROOT, 'test/system/killtcp-peer.mjs')
-
-function requireTool(argv: string[], pkg: string): void {
-  const r = spawnSync(argv[0], argv.slice(1), {stdio: 'ignore'})
-  if (r.error) throw new Error(`killtcp system tests need "${argv[0]}" (Debian package ${pkg}): ${r.error.message}`)
-}
-
-/** A killtcp-peer.mjs process: JSON lines out, commands in. */
-class Peer {
-  private queue: string[] = []
-  private waiter?: (line: string) => void
-  constructor(readonly child: ChildProcess) {
-    readline.createInterface({input: child.stdout!}).on('line', (l) => {
-      if (this.waiter) {
-        const w = this.waiter
-        this.waiter = undefined
-        w(l)
-      } else this.queue.push(l)
-    })
-  }
-  next(timeoutMs = 60_000): Promise<Record<string, unknown>> {
-    const line = this.queue.shift()
-    if (line !== undefined) return Promise.resolve(JSON.parse(line))
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`peer ${this.child.pid} said nothing for ${timeoutMs} ms`)), timeoutMs)
-      this.waiter = (l) => {
-        clearTimeout(t)
-        resolve(JSON.parse(l))
-      }
-    })
-  }
-  async report(): Promise<{open: number; closed: number; errors: Record<string, number>}> {
-    this.child.stdin!.write('report\n')
-    return (await this.next()) as {open: number; closed: number; errors: Record<string, number>}
-  }
-}
+import {BIN, requireBuilt} from '../helpers/cli.js'
+import {Peer, PEER} from '../helpers/peer.js'
+import {requireTool} from '../helpers/tools.js'
 
 describe('killtcp in network namespaces', () => {
   let lab: NetLab | undefined
@@ -62,8 +26,8 @@ describe('killtcp in network namespaces', () => {
 
   beforeAll(async () => {
     await checkNetLabSupport()
-    requireTool(['ss', '-V'], 'iproute2')
-    requireTool(['tcpdump', '--version'], 'tcpdump')
+    requireTool(['ss', '-V'], 'iproute2', 'killtcp system tests')
+    requireTool(['tcpdump', '--version'], 'tcpdump', 'killtcp system tests')
     requireBuilt('dist/commands/killtcp.js')
     lab = await createNetLab({nodes: 1})
     node = lab.nodes[0].ns

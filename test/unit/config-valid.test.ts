@@ -153,6 +153,8 @@ describe('normalisation of samba-nfs.yaml', () => {
       takeoverTimeoutMs: 9000,
       banPeriodMs: 300_000,
       tickleUpdateIntervalMs: 20_000,
+      tickles: true,
+      tickleScanIntervalMs: 2000,
     })
   })
 
@@ -283,6 +285,8 @@ const DEFAULT_IN_MODEL: Record<string, {get: (c: ClusterConfig) => unknown; expe
   'spec.tunables.takeoverTimeout': {get: (c) => c.tunables.takeoverTimeoutMs, expected: ms},
   'spec.tunables.banPeriod': {get: (c) => c.tunables.banPeriodMs, expected: ms},
   'spec.tunables.tickleUpdateInterval': {get: (c) => c.tunables.tickleUpdateIntervalMs, expected: ms},
+  'spec.tunables.tickles': {get: (c) => c.tunables.tickles, expected: same},
+  'spec.tunables.tickleScanInterval': {get: (c) => c.tunables.tickleScanIntervalMs, expected: ms},
 }
 
 /** Values other than the default, to show that the key is really read (first one valid wins). */

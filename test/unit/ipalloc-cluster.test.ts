@@ -39,6 +39,8 @@ function config(opts: {nodes?: number; deleted?: number[]; addresses?: Partial<P
       takeoverTimeoutMs: 9000,
       banPeriodMs: 300000,
       tickleUpdateIntervalMs: 20000,
+      tickles: true,
+      tickleScanIntervalMs: 2000,
     },
   }
 }

@@ -101,6 +101,51 @@ test('onAnnounce runs after each round with its number', async () => {
   expect(rounds).toEqual([0, 1, 2])
 })
 
+test('onAnnounce says whether it announces a take or a move between interfaces', async () => {
+  const seen: string[] = []
+  const {driver, r} = setup({onAnnounce: (e) => void seen.push(`${e.after} ${e.round} ${e.interface}`)})
+  current = r
+  r.setDesired(['10.0.1.101'])
+  await r.pass()
+  await waitFor('take rounds', () => (seen.length === 3 ? true : undefined), 2000, 5)
+  driver.setLink('eth1', false)
+  await r.pass()
+  await waitFor('move rounds', () => (seen.length === 6 ? true : undefined), 2000, 5)
+  expect(seen).toEqual(['take 0 eth1', 'take 1 eth1', 'take 2 eth1', 'move 0 eth2', 'move 1 eth2', 'move 2 eth2'])
+})
+
+test('beforeRelease runs (awaited) before a released address is removed, and not for other removals', async () => {
+  const order: string[] = []
+  const {driver, r} = setup({
+    beforeRelease: async (e) => {
+      order.push(`before ${e.address} ${e.interface} held=${driver.addressesOn('eth1').some((a) => a.startsWith('10.0.1.101/'))}`)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    },
+    onReleased: (e) => void order.push(`released ${e.address}`),
+  })
+  current = r
+  r.setDesired(['10.0.1.101'])
+  await r.pass()
+  driver.hostAdd('eth2', '10.0.1.101/24') // a duplicate copy: removed, but not a release
+  await r.pass()
+  expect(order).toEqual([])
+  r.setDesired([])
+  await r.pass()
+  expect(order).toEqual(['before 10.0.1.101 eth1 held=true', 'released 10.0.1.101'])
+})
+
+test('a failing beforeRelease is logged and the release goes on', async () => {
+  const {driver, r, lines} = setup({beforeRelease: () => Promise.reject(new Error('boom'))})
+  current = r
+  r.setDesired(['10.0.1.101'])
+  await r.pass()
+  r.setDesired([])
+  const res = await r.pass()
+  expect(res.released).toEqual(['10.0.1.101'])
+  expect(driver.addressesOn('eth1').some((a) => a.startsWith('10.0.1.101/'))).toBe(false)
+  expect(lines.some((l) => l.level === 'warn' && /beforeRelease callback failed/.test(l.msg))).toBe(true)
+})
+
 test('a release removes the address, calls onReleased and cancels the pending announcements', async () => {
   const {driver, r, events} = setup({announce: {takeIntervalMs: 200}})
   current = r

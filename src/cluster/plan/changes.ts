@@ -188,11 +188,16 @@ export const TUNABLE_FIELDS: readonly {name: string; key: keyof Tunables; durati
   {name: 'takeoverTimeout', key: 'takeoverTimeoutMs', duration: true},
   {name: 'banPeriod', key: 'banPeriodMs', duration: true},
   {name: 'tickleUpdateInterval', key: 'tickleUpdateIntervalMs', duration: true},
+  {name: 'tickles', key: 'tickles', duration: false},
+  {name: 'tickleScanInterval', key: 'tickleScanIntervalMs', duration: true},
 ]
 
 function tunablesView(t: Tunables): View {
   const out: View = {}
-  for (const f of TUNABLE_FIELDS) out[f.name] = f.duration ? formatDuration(t[f.key]) : t[f.key]
+  for (const f of TUNABLE_FIELDS) {
+    const v = t[f.key]
+    out[f.name] = f.duration && typeof v === 'number' ? formatDuration(v) : v
+  }
   return out
 }
 

@@ -24,6 +24,12 @@ export interface IpMoveEvent extends IpEvent {
   reason: 'interface-down' | 'rebalance'
 }
 
+export interface AnnounceEvent extends IpEvent {
+  round: number
+  /** Announcing a take (CTDB's takeip) or a move between interfaces (updateip). */
+  after: 'take' | 'move'
+}
+
 export interface HeldAddress extends IpEvent {
   linkUp: boolean
 }
@@ -91,7 +97,9 @@ export interface IpReconcilerOptions {
   /** After an address moved between interfaces of this node (CTDB's updateip). Awaited. */
   onMoved?: Callback<IpMoveEvent>
   /** After each announcement round (round 0, 1, 2): the place for tickle ACKs. Not awaited by passes. */
-  onAnnounce?: Callback<IpEvent & {round: number}>
+  onAnnounce?: Callback<AnnounceEvent>
+  /** Before an address is released (removed, held nowhere after): CTDB kills its connections here. Awaited; errors are logged. */
+  beforeRelease?: Callback<IpEvent>
   /** After every pass, with its result. */
   onPass?: (result: IpPassResult) => void
 }
@@ -328,8 +336,8 @@ export class IpReconciler {
 
     // Announce first (CTDB sends the first ARP right after takeip), then tell the daemon.
     for (const r of released) this.cancelAnnouncements(r.address)
-    for (const a of taken) this.startAnnouncements(eventOf(a, a.interface), this.schedule.takeIntervalMs)
-    for (const m of movedOk) this.startAnnouncements(eventOf(m, m.to), this.schedule.moveIntervalMs)
+    for (const a of taken) this.startAnnouncements(eventOf(a, a.interface), 'take')
+    for (const m of movedOk) this.startAnnouncements(eventOf(m, m.to), 'move')
     for (const r of released) await this.callback('onReleased', eventOf(r, r.interface))
     for (const m of movedOk) await this.callback('onMoved', {...eventOf(m, m.to), from: m.from, reason: m.reason})
     for (const a of taken) await this.callback('onTaken', eventOf(a, a.interface))
@@ -355,6 +363,7 @@ export class IpReconciler {
       case 'add':
         return this.driver.addAddress({...a, interface: action.interface})
       case 'remove':
+        if (action.reason === 'release') await this.callback('beforeRelease', eventOf(action, action.interface))
         return this.driver.removeAddress({...a, interface: action.interface})
       case 'move':
         // Add on the new interface first, so a failure leaves the address where it was.
@@ -368,7 +377,7 @@ export class IpReconciler {
     }
   }
 
-  private async callback<K extends 'onTaken' | 'onReleased' | 'onMoved'>(name: K, event: Parameters<NonNullable<IpReconcilerOptions[K]>>[0]): Promise<void> {
+  private async callback<K extends 'onTaken' | 'onReleased' | 'onMoved' | 'beforeRelease'>(name: K, event: Parameters<NonNullable<IpReconcilerOptions[K]>>[0]): Promise<void> {
     const cb = this.options[name] as Callback<typeof event> | undefined
     if (!cb) return
     try {
@@ -388,7 +397,8 @@ export class IpReconciler {
     for (const u of r.unknown) this.log.warn({address: u}, `asked to hold ${u}, which is not a public address of the config: ignored`)
   }
 
-  private startAnnouncements(event: IpEvent, intervalMs: number): void {
+  private startAnnouncements(event: IpEvent, after: AnnounceEvent['after']): void {
+    const intervalMs = after === 'take' ? this.schedule.takeIntervalMs : this.schedule.moveIntervalMs
     this.cancelAnnouncements(event.address)
     const s: Series = {event, cancelled: false}
     this.series.set(event.address, s)
@@ -404,7 +414,7 @@ export class IpReconciler {
         .then(() => this.driver.announce({address: event.address, family: event.family, interface: event.interface}))
         .then(async () => {
           this.log.debug({address: event.address, interface: event.interface, round: n}, `announced ${event.address} on ${event.interface} (round ${n + 1}/${this.schedule.rounds})`)
-          await this.options.onAnnounce?.({...event, round: n})
+          await this.options.onAnnounce?.({...event, round: n, after})
         })
         .catch((e) => this.log.warn({err: e, address: event.address, interface: event.interface, round: n}, `announcing ${event.address} on ${event.interface} failed: ${errText(e)}`))
       this.inflight.add(send)
