@@ -15,6 +15,10 @@ export default class Daemon extends Command {
     'data-dir': Flags.string({summary: 'Directory for this node\'s state (default /var/lib/ctdbctl).', helpValue: 'DIR'}),
     'nats-server': Flags.string({summary: 'NATS server to use first, normally the one on this node (default: the order of the cluster file).', helpValue: 'URL'}),
     'ip-driver': Flags.string({summary: 'How public addresses reach the host: iproute2 (default as root) or fake (records only; for trying ctdbctl without root).', options: ['iproute2', 'fake']}),
+    socket: Flags.string({summary: 'Local client socket (default <data-dir>/ctdbd.socket).', helpValue: 'PATH'}),
+    'socket-mode': Flags.string({summary: 'Client socket mode, octal (default 0660).', helpValue: 'MODE'}),
+    'socket-owner': Flags.string({summary: 'Owner of the client socket (user name or uid).', helpValue: 'USER'}),
+    'socket-group': Flags.string({summary: 'Group of the client socket (group name or gid); its members may use the databases and messaging.', helpValue: 'GROUP'}),
     'node-config': Flags.string({summary: 'Node-local settings file (default /etc/ctdbctl/node.yaml).', helpValue: 'FILE'}),
     'log-level': Flags.string({summary: 'Log level.', options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], default: undefined}),
   }
@@ -65,6 +69,12 @@ export default class Daemon extends Command {
         logger,
         natsServer: flags['nats-server'] ?? settings.natsServer,
         ipDriver,
+        socket: {
+          path: flags.socket ?? settings.socket,
+          mode: flags['socket-mode'] ?? settings.socketMode,
+          owner: flags['socket-owner'] ?? settings.socketOwner,
+          group: flags['socket-group'] ?? settings.socketGroup,
+        },
         createLeaderLock: (current, onChange) => createLeaderLock({config: current, pnn: self!.pnn, cliPath, logger, onChange, natsServer: flags['nats-server'] ?? settings.natsServer}),
       })
     } catch (e) {

@@ -13,6 +13,7 @@ import type {ClusterConfig, NodeConfig} from '../config/model.js'
 import type {AppliedRevision} from '../protocol/config-store.js'
 import {encode, parseControlReply, parseControlRequest, parseDeparture, parseHeartbeat, type ControlReply, type ControlRequest, type Heartbeat} from '../protocol/messages.js'
 import {STATUS_QUEUE, subjects} from '../protocol/subjects.js'
+import {startClientSurface, type ClientSurface, type SocketSettings} from './client-socket/surface.js'
 import {ConfigFollower} from './config-follower.js'
 import {GroupRoles} from './group-roles.js'
 import {IpService, type IpDriverKind} from './ip-service.js'
@@ -39,6 +40,8 @@ export interface DaemonOptions {
   ipDriver: IpDriverKind
   /** Builds the cluster lock keeper for this node (undefined for clusterLock type none). */
   createLeaderLock: (config: ClusterConfig, onChange: () => void) => LeaderLock | undefined
+  /** The local client socket (default <dataDir>/ctdbd.socket, mode 0660). */
+  socket?: SocketSettings
 }
 
 type Reply = {changed: boolean; message?: string} | {error: string}
@@ -60,6 +63,7 @@ export class NodeDaemon {
   private lock: LeaderLock | undefined
   private nc?: NatsConnection
   private follower?: ConfigFollower
+  private clients?: ClientSurface
   private configRevision = 0
   private configError?: {revision: number; message: string}
   /** Config revision of the last takeover run this node took part in. */
@@ -114,6 +118,7 @@ export class NodeDaemon {
       this.nc.subscribe(s.control(this.pnn), {callback: (_e, m) => this.safely('control', () => void this.onControl(m))}),
       this.nc.subscribe(s.status, {queue: STATUS_QUEUE, callback: (_e, m) => this.safely('status', () => m.respond(encode(this.reply({changed: false}))))}),
     ]
+    this.clients = await startClientSurface({nc: this.nc, cluster: this.config.name, pnn: this.pnn, dataDir: this.options.dataDir, nodes: () => this.snapshot().nodes, socket: this.options.socket, log: this.log.child({component: 'clients'})})
     this.ip.start()
     this.log.info({flags: this.flags.flags(), incarnation: this.incarnation}, 'daemon started')
     this.tick()
@@ -137,6 +142,7 @@ export class NodeDaemon {
     clearInterval(this.timer)
     this.follower?.stop()
     this.flags.dispose()
+    await this.clients?.stop()
     await this.ip.releaseAll('shutdown')
     await this.groups?.shutdown().catch((e: Error) => this.log.error({err: e}, 'NAT gateway / LVS shutdown failed'))
     await this.ip.stop()

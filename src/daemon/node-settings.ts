@@ -10,12 +10,16 @@ export interface NodeSettings {
   node?: string
   dataDir?: string
   socket?: string
+  /** Client socket mode (octal, default 0660), owner and group (names or numbers). */
+  socketMode?: string
+  socketOwner?: string
+  socketGroup?: string
   natsServer?: string
   ipDriver?: string
   logLevel?: string
 }
 
-const KEYS: (keyof NodeSettings)[] = ['config', 'node', 'dataDir', 'socket', 'natsServer', 'ipDriver', 'logLevel']
+const KEYS: (keyof NodeSettings)[] = ['config', 'node', 'dataDir', 'socket', 'socketMode', 'socketOwner', 'socketGroup', 'natsServer', 'ipDriver', 'logLevel']
 
 /** Reads a node.yaml; a missing default file is fine, a missing explicit one is an error. */
 export function readNodeSettings(file: string, explicit: boolean): NodeSettings {

@@ -16,6 +16,8 @@ export function subjects(cluster: string) {
     status: `${p}.status`,
     /** `apply` announces a new config revision here so daemons fetch it at once (the KV watch is the guarantee). */
     configApplied: `${p}.config.applied`,
+    /** Client messages (srvid + data) for the clients of one node; broadcasts go to each node's subject. */
+    message: (pnn: number) => `${p}.msg.${pnn}`,
   }
 }
 
