@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {CtdbClient, SRVID_ALL, type Message} from '../../src/client/ctdb-client.js'
 import {targetsOf} from '../../src/messaging/service.js'
 import {parseDestination, parseSrvid} from '../../src/messaging/srvid.js'
-import {requireBuilt} from '../helpers/cli.js'
+import {requireBuilt, runCli} from '../helpers/cli.js'
 import {startTestCluster, type TestCluster} from '../helpers/sandbox.js'
 import {waitFor} from '../helpers/wait.js'
 
@@ -90,6 +90,19 @@ describe('messaging across nodes', () => {
     expect(seen.sort()).toEqual(['a:hi', 'all:77:after-deregister', 'all:77:hi', 'all:78:nobody-but-all', 'b:hi'])
     await expect(a.send(9, 77, 'x')).rejects.toThrow(/node 9 is not in the cluster/)
   }, 30_000)
+
+  test('ctdbctl message listen on n0 prints what ctdbctl message send on n1 sends', async () => {
+    const watcher = await client(0)
+    const listen = runCli(['message', 'listen', '0xAE00000000000002', '--count', '2', '--timeout', '30', '--socket', socketOf(0)])
+    await waitFor('the listener to register', async () => ((await watcher.checkSrvid('0xAE00000000000002')) ? true : undefined), 20_000, 100)
+    const env = {CTDBCTL_SOCKET: socketOf(1)}
+    expect(await runCli(['message', 'send', '0', '0xAE00000000000002', 'hello'], {env})).toMatchObject({code: 0, stdout: 'Sent to node 0\n'})
+    expect(await runCli(['message', 'send', 'all', '0xAE00000000000002', '--hex', '0001'], {env})).toMatchObject({code: 0, stdout: 'Sent to nodes 0, 1\n'})
+    expect(await runCli(['message', 'send', 'moon', '1'], {env})).toMatchObject({code: 2, stderr: expect.stringMatching(/destination "moon" is not a pnn/)})
+    const r = await listen
+    expect(r.stdout).toBe('from 1 srvid 0xAE00000000000002: hello\nfrom 1 srvid 0xAE00000000000002: \\00\\01\n')
+    expect(r.code).toBe(0)
+  }, 60_000)
 
   test('a closed client loses its registrations', async () => {
     const [a, watcher] = [await client(0), await client(0)]
