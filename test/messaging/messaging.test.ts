@@ -1,6 +1,8 @@
 // Messaging between clients on different nodes: real nats-servers and daemons (startTestCluster),
 // clients on each daemon's Unix socket.
 import {existsSync} from 'node:fs'
+import {connect as netConnect} from 'node:net'
+import {connect as natsConnect} from '@nats-io/transport-node'
 import {join} from 'node:path'
 import {CtdbClient, SRVID_ALL, type Message} from '../../src/client/ctdb-client.js'
 import {targetsOf} from '../../src/messaging/service.js'
@@ -103,6 +105,25 @@ describe('messaging across nodes', () => {
     expect(r.stdout).toBe('from 1 srvid 0xAE00000000000002: hello\nfrom 1 srvid 0xAE00000000000002: \\00\\01\n')
     expect(r.code).toBe(0)
   }, 60_000)
+
+  test('junk on the message subject and on the socket does not disturb the daemon', async () => {
+    const nc = await natsConnect({servers: tc.sandbox.nats[0].url})
+    nc.publish(`ctdbctl.${tc.sandbox.cluster}.msg.0`, new Uint8Array([1, 2, 3]))
+    await nc.flush()
+    await nc.close()
+    const junk = netConnect(socketOf(0))
+    await new Promise((r) => junk.once('connect', r))
+    junk.resume()
+    junk.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 1]))
+    await new Promise((r) => junk.once('close', r))
+    const [a, b] = [await client(0), await client(1)]
+    const got: string[] = []
+    await a.register(5, (m) => got.push(m.data.toString()))
+    await b.send(0, 5, 'still here')
+    await waitFor('the message', () => (got.length === 1 ? true : undefined), 10_000)
+    expect(got).toEqual(['still here'])
+    expect(() => process.kill(tc.sandbox.daemons[0].pid, 0)).not.toThrow()
+  }, 30_000)
 
   test('a closed client loses its registrations', async () => {
     const [a, watcher] = [await client(0), await client(0)]
