@@ -67,11 +67,13 @@ class RecordQueue implements AsyncIterator<TraverseRecord> {
   private readonly records: TraverseRecord[] = []
   private waiter?: {resolve(r: IteratorResult<TraverseRecord>): void; reject(e: Error): void}
   private done = false
+  private abandoned = false
   private error?: Error
 
   constructor(private readonly socket: Socket) {}
 
   add(r: TraverseRecord): void {
+    if (this.abandoned) return
     if (this.waiter) {
       const w = this.waiter
       this.waiter = undefined
@@ -89,6 +91,14 @@ class RecordQueue implements AsyncIterator<TraverseRecord> {
     this.waiter = undefined
     if (w && error) w.reject(error)
     else w?.resolve({value: undefined, done: true})
+  }
+
+  /** The consumer stopped early: drop what is queued and what still arrives. */
+  return(): Promise<IteratorResult<TraverseRecord>> {
+    this.abandoned = true
+    this.records.length = 0
+    if (this.socket.isPaused()) this.socket.resume()
+    return Promise.resolve({value: undefined, done: true})
   }
 
   next(): Promise<IteratorResult<TraverseRecord>> {

@@ -102,6 +102,8 @@ test('a traverse of many records streams them all', async () => {
     n++
   }
   expect(n).toBe(20_000)
+  for await (const _r of c.traverse('big')) break
+  expect((await c.fetch('big', 'k7')).data?.toString()).toBe('v7')
 })
 
 test('fetchLock serialises two clients: concurrent increments lose nothing', async () => {

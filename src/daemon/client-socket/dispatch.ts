@@ -17,8 +17,8 @@ export interface ConnectionContext {
   owner: string
   db?: DatabaseApi
   messaging?: MessagingService
-  /** Sends a frame to this client, resolving once the socket can take more. */
-  push(header: Header, parts?: Buffer[]): Promise<void>
+  /** Sends a frame to this client, resolving once the socket can take more; false once the client is gone. */
+  push(header: Header, parts?: Buffer[]): Promise<boolean>
   /** Delivers a message that matched this connection's registration `registered`. */
   onMessage(registered: bigint, srvid: bigint, from: number, data: Buffer): void
 }
@@ -75,7 +75,7 @@ const handlers: Record<string, Handler> = {
     const id = h.id
     let count = 0
     for await (const r of db(ctx).traverse(str(h, 'db'))) {
-      await ctx.push({id, record: r.header}, [r.key, r.data])
+      if (!(await ctx.push({id, record: r.header}, [r.key, r.data]))) break
       count++
     }
     return ok({count})

@@ -72,7 +72,19 @@ export class ClientSocketServer {
       owner,
       ...(this.options.db ? {db: this.options.db} : {}),
       ...(this.options.messaging ? {messaging: this.options.messaging} : {}),
-      push: (header, parts) => (send(header, parts) || socket.destroyed ? Promise.resolve() : new Promise((r) => socket.once('drain', r))),
+      push: (header, parts) => {
+        if (send(header, parts)) return Promise.resolve(true)
+        if (socket.destroyed) return Promise.resolve(false)
+        return new Promise((resolve) => {
+          const done = () => {
+            socket.off('drain', done)
+            socket.off('close', done)
+            resolve(!socket.destroyed)
+          }
+          socket.once('drain', done)
+          socket.once('close', done)
+        })
+      },
       onMessage: (registered, srvid, from, data) => void send({id: 0, message: {srvid: formatSrvid(srvid), to: formatSrvid(registered), from}}, [data]),
     }
     const handle = (frame: Frame) => {
