@@ -5,6 +5,7 @@
 // n1 to a client on n0 (send → delivered, in order). One JSON line per result.
 import {existsSync, mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
+import {performance} from 'node:perf_hooks'
 import {join} from 'node:path'
 import {CtdbClient} from '../dist/client/ctdb-client.js'
 import {sandboxDown, sandboxUp} from '../dist/dev/sandbox.js'
