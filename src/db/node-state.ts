@@ -27,6 +27,7 @@ export class DbNode {
   private active = 0
   private idleWaiters: (() => void)[] = []
   private freezeListeners = new Set<() => void>()
+  private closed = false
   /** Set by the service: handles requests addressed to this node. */
   handler?: Handler
 
@@ -34,7 +35,11 @@ export class DbNode {
 
   /** Resolves once this node is thawed (at once when it is). */
   async ready(): Promise<void> {
-    while (this.frozen) await new Promise<void>((resolve) => this.thawWaiters.push(resolve))
+    for (;;) {
+      if (this.closed) throw new Error(`the database service of node ${this.pnn} has stopped`)
+      if (!this.frozen) return
+      await new Promise<void>((resolve) => this.thawWaiters.push(resolve))
+    }
   }
 
   /** Resolves at the next thaw, or after `timeoutMs`. */
@@ -152,6 +157,10 @@ export class DbNode {
   }
 
   async close(): Promise<void> {
+    this.closed = true
+    this.frozen = true
+    for (const w of this.thawWaiters.splice(0)) w()
+    for (const l of [...this.freezeListeners]) l()
     await Promise.all([...this.dbs.values()].map((db) => db.close().catch(() => undefined)))
     this.dbs.clear()
   }

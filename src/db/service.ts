@@ -230,6 +230,11 @@ export class DatabaseService implements DatabaseApi {
     return decodeValue(await this.node.db(name).get(key))
   }
 
+  /** Digest of this node's copy of a database (nodes with the same content agree). */
+  digest(name: string): Promise<string> {
+    return this.node.db(name).digest()
+  }
+
   // ---- recovery trigger ----------------------------------------------------------------------
 
   private maybeRecover(): void {
@@ -319,7 +324,7 @@ export class DatabaseService implements DatabaseApi {
       // Recovery steps, only for the generation this node was frozen in.
       case 'freeze': {
         const gen = int(h, 'gen')
-        this.transactions.locks.clear()
+        this.transactions.locks.retryWaiters()
         await n.freeze(gen, FREEZE_TIMEOUT_MS)
         return {head: {dbs: [...n.dbs.values()].map((db) => ({name: db.name, kind: db.kind}))}}
       }
@@ -342,9 +347,14 @@ export class DatabaseService implements DatabaseApi {
         db.records += entries.length
         return {}
       }
-      case 'thaw':
-        n.thaw(int(h, 'gen'), ints(h, 'vnnmap'), ints(h, 'participants'), int(h, 'recmaster'))
+      case 'thaw': {
+        const participants = ints(h, 'participants')
+        const recmaster = int(h, 'recmaster')
+        if (recmaster === this.pnn) this.transactions.locks.dropHolders((token) => !participants.includes(Number(token.split(':')[0])))
+        else this.transactions.locks.clear()
+        n.thaw(int(h, 'gen'), ints(h, 'vnnmap'), participants, recmaster)
         return {}
+      }
       default:
         throw new BadRequest(`unknown database request ${JSON.stringify(h.op)}`)
     }

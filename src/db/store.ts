@@ -1,5 +1,6 @@
 // One database on this node: a LevelDB directory (classic-level) of key → header+data values.
 // Volatile and replicated databases are wiped when opened; persistent ones are kept.
+import {createHash} from 'node:crypto'
 import {mkdir, rm} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 import {ClassicLevel} from 'classic-level'
@@ -105,6 +106,15 @@ export class LocalDb {
       const count = w.count
       return {page: w.take(), count, ...(next ? {next} : {})}
     }
+  }
+
+  /** sha256 of every key and value in key order: nodes holding the same copy agree on it. */
+  async digest(): Promise<string> {
+    const h = createHash('sha256')
+    for await (const [k, v] of this.level.iterator()) {
+      h.update(String(k.length)).update(k).update(String(v.length)).update(v)
+    }
+    return h.digest('hex')
   }
 
   async close(): Promise<void> {

@@ -3,8 +3,8 @@
 // overlaid with the transaction's writes; commit sends the whole batch (with the incremented
 // __db_sequence_number__) to every participant, which applies it in one LevelDB batch. When a
 // participant fails, the committer asks for a recovery (which copies the database from the node
-// with the highest sequence number) and then decides from the sequence number record, which
-// carries the commit's id, whether the commit made it.
+// with the highest sequence number) and then decides from the commit id every record of the
+// batch carries (in the header's reserved field) whether the commit made it.
 import {randomBytes, randomInt} from 'node:crypto'
 import type {OwnerId} from './api.js'
 import {KeyedLocks} from './lock-queue.js'
@@ -25,6 +25,8 @@ interface Tx {
   db: LocalDb
   gen: number
   token: string
+  /** The sequence number when the lock was taken: a resent commit needs it unchanged. */
+  startSeqnum: number
   writes: Map<string, {key: Buffer; data: Buffer}>
 }
 
@@ -38,19 +40,22 @@ export class Transactions {
   constructor(private readonly node: DbNode, private readonly requestRecovery: (why: string) => Promise<void>) {}
 
   async start(owner: OwnerId, name: string): Promise<number> {
+    const db = this.node.db(name, FULL_COPY)
+    const lock = await this.lock(name)
+    const id = this.nextId++
+    this.txs.set(id, {owner, db, ...lock, startSeqnum: await db.seqnum(), writes: new Map()})
+    return id
+  }
+
+  /** The database's cluster-wide lock, in the current generation (kept across a recovery when `token` held it). */
+  private async lock(name: string, token = `${this.node.pnn}:${randomBytes(8).toString('hex')}`): Promise<{gen: number; token: string}> {
     const n = this.node
-    const token = `${n.pnn}:${randomBytes(8).toString('hex')}`
     for (;;) {
       await n.ready()
-      const db = n.db(name, FULL_COPY)
       const gen = n.generation
       try {
         const reply = await n.call(n.recmaster, {op: 'txlock', db: name, gen, token}, undefined, LOCK_WAIT_MS + 5000)
-        if (reply.head.granted === true && gen === n.generation) {
-          const id = this.nextId++
-          this.txs.set(id, {owner, db, gen, token, writes: new Map()})
-          return id
-        }
+        if (reply.head.granted === true && gen === n.generation) return {gen, token}
       } catch (e) {
         if (!(e instanceof RemoteError && e.retry)) throw e
         await new Promise((r) => setTimeout(r, 50))
@@ -71,34 +76,49 @@ export class Transactions {
     this.own(owner, id).writes.set(key.toString('latin1'), {key: Buffer.from(key), data: Buffer.from(data)})
   }
 
+  /**
+   * CTDB's client rules (§4.6): a commit a recovery interrupted is resent when the sequence
+   * number shows nobody else committed meanwhile, and counts as done when the recovered
+   * database holds it.
+   */
   async commit(owner: OwnerId, id: number): Promise<{seqnum: number}> {
     const n = this.node
     const tx = this.own(owner, id)
     this.txs.delete(id)
     try {
-      const old = await tx.db.seqnum()
-      if (tx.writes.size === 0) return {seqnum: old}
-      if (n.frozen || tx.gen !== n.generation) throw new Error(`transaction on ${tx.db.name} not committed: a recovery took its lock; start it again`)
-      const seqnum = old + 1
-      const commitId = randomInt(1, 2 ** 32)
-      const page = new PageWriter()
-      const header = {rsn: seqnum, dmaster: n.pnn, flags: FLAG_PERSISTENT}
-      for (const w of tx.writes.values()) page.add(w.key, encodeValue(header, w.data))
-      page.add(SEQNUM_KEY, encodeValue(header, seqnumData(seqnum), commitId))
-      const body = page.take()
-      const results = await Promise.allSettled(
-        n.participants.map(async (p) => {
-          const r = await n.untilFrozen(n.call(p, {op: 'apply', db: tx.db.name, kind: tx.db.kind, gen: tx.gen, seqnum}, body, APPLY_TIMEOUT_MS))
-          if (!r) throw new Error('a recovery started')
-        }),
-      )
-      const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`node ${n.participants[i]}: ${(r.reason as Error).message}`] : []))
-      if (failed.length === 0) return {seqnum}
-      n.log.warn({db: tx.db.name, seqnum, failed}, 'commit failed on some nodes; asking for a recovery')
-      return await this.outcomeAfterRecovery(tx, seqnum, commitId, failed.join('; '))
+      if (tx.writes.size === 0) return {seqnum: await tx.db.seqnum()}
+      for (;;) {
+        if (n.frozen || tx.gen !== n.generation) Object.assign(tx, await this.lock(tx.db.name, tx.token))
+        const old = await tx.db.seqnum()
+        if (old !== tx.startSeqnum) throw new Error(`transaction on ${tx.db.name} not committed: another commit (sequence number ${old}) came first after a recovery; start it again`)
+        const seqnum = old + 1
+        const commitId = randomInt(1, 2 ** 32)
+        const failed = await this.send(tx, seqnum, commitId)
+        if (failed.length === 0) return {seqnum}
+        n.log.warn({db: tx.db.name, seqnum, failed}, 'commit failed on some nodes; waiting for a recovery')
+        if (await this.committedAfterRecovery(tx, seqnum, commitId, failed.join('; '))) return {seqnum}
+      }
     } finally {
       this.unlock(tx)
     }
+  }
+
+  /** Sends the batch to every participant; returns the failures. */
+  private async send(tx: Tx, seqnum: number, commitId: number): Promise<string[]> {
+    const n = this.node
+    const page = new PageWriter()
+    const header = {rsn: seqnum, dmaster: n.pnn, flags: FLAG_PERSISTENT}
+    for (const w of tx.writes.values()) page.add(w.key, encodeValue(header, w.data, commitId))
+    page.add(SEQNUM_KEY, encodeValue(header, seqnumData(seqnum), commitId))
+    const body = page.take()
+    const participants = n.participants
+    const results = await Promise.allSettled(
+      participants.map(async (p) => {
+        const r = await n.untilFrozen(n.call(p, {op: 'apply', db: tx.db.name, kind: tx.db.kind, gen: tx.gen, seqnum}, body, APPLY_TIMEOUT_MS))
+        if (!r) throw new Error('a recovery started')
+      }),
+    )
+    return results.flatMap((r, i) => (r.status === 'rejected' ? [`node ${participants[i]}: ${(r.reason as Error).message}`] : []))
   }
 
   cancel(owner: OwnerId, id: number): void {
@@ -138,14 +158,21 @@ export class Transactions {
     }
   }
 
-  private async outcomeAfterRecovery(tx: Tx, seqnum: number, commitId: number, why: string): Promise<{seqnum: number}> {
+  private async committedAfterRecovery(tx: Tx, seqnum: number, commitId: number, why: string): Promise<boolean> {
     const n = this.node
     if (!n.frozen) await this.requestRecovery(`commit of ${tx.db.name} failed: ${why}`).catch(() => undefined)
     const deadline = performance.now() + 120_000
-    while ((n.frozen || n.generation === tx.gen) && performance.now() < deadline) await n.nextThaw(1000)
-    const rec = decodeValue(await tx.db.get(SEQNUM_KEY))
-    if (rec && rec.header.rsn === seqnum && rec.reserved === commitId) return {seqnum}
-    throw new Error(`transaction on ${tx.db.name} was not committed (${why}); start it again`)
+    while (n.frozen || n.generation === tx.gen) {
+      if (performance.now() > deadline) throw new Error(`transaction on ${tx.db.name}: no recovery after a failed commit (${why})`)
+      await n.nextThaw(1000)
+      await n.ready()
+    }
+    // Every record of the batch carries the commit id: one of them still holding it (a later
+    // commit may have replaced the sequence number record already) proves the commit made it.
+    for (const key of [SEQNUM_KEY, ...[...tx.writes.values()].map((w) => w.key)]) {
+      if (decodeValue(await tx.db.get(key))?.reserved === commitId) return true
+    }
+    return false
   }
 
   private unlock(tx: Tx): void {

@@ -1,7 +1,8 @@
 // The cluster-wide transaction lock of each persistent/replicated database, kept by the
 // recovery master (CTDB takes a g_lock per database, core-spec §4.6). FIFO per database; a
 // holder that neither commits nor cancels within the lease loses the lock; waiters that wait
-// longer than the requester's patience are told to retry. A recovery clears the table.
+// longer than the requester's patience are told to retry. As CTDB's g_lock records, locks
+// survive a recovery run by the same recovery master; holders on nodes that left lose them.
 
 interface Waiter {
   token: string
@@ -55,9 +56,24 @@ export class TxLockTable {
     for (const [db, e] of this.entries) this.expire(db, e)
   }
 
-  /** Recovery: every holder loses its lock and every waiter is told to retry. */
+  /** A freeze: every waiter is told to retry (in the next generation); holders keep their locks. */
+  retryWaiters(): void {
+    for (const e of this.entries.values()) for (const w of e.queue.splice(0)) w.grant(false)
+  }
+
+  /** After a recovery: holders for which `gone` is true lose their locks. */
+  dropHolders(gone: (token: string) => boolean): void {
+    for (const [db, e] of this.entries) {
+      if (e.holder && gone(e.holder.token)) {
+        e.holder = undefined
+        this.next(db, e)
+      }
+    }
+  }
+
+  /** Another node became the recovery master: this table is void. */
   clear(): void {
-    for (const e of this.entries.values()) for (const w of e.queue) w.grant(false)
+    this.retryWaiters()
     this.entries.clear()
   }
 

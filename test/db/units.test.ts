@@ -70,7 +70,7 @@ test('volatile merge keeps the highest RSN; equal RSN replaces the leader copy; 
   expect(vnnMap([1, 2], () => false, 1)).toEqual([1])
 })
 
-test('transaction locks: FIFO, leases expire, long waiters retry, recovery clears', () => {
+test('transaction locks: FIFO, leases expire, long waiters retry, holders survive a recovery unless their node left', () => {
   let now = 0
   const t = new TxLockTable(1000, 500, () => now)
   const got: string[] = []
@@ -88,7 +88,14 @@ test('transaction locks: FIFO, leases expire, long waiters retry, recovery clear
   expect(t.holder('db')).toBeUndefined()
   t.acquire('db', 'd', (g) => got.push(`d${g}`))
   t.acquire('db', 'e', (g) => got.push(`e${g}`))
-  t.clear()
+  t.retryWaiters()
   expect(got.slice(-2)).toEqual(['dtrue', 'efalse'])
+  expect(t.holder('db')).toBe('d')
+  t.acquire('db', 'd', (g) => got.push(`again${g}`))
+  expect(got.at(-1)).toBe('againtrue')
+  t.acquire('db', 'f', (g) => got.push(`f${g}`))
+  t.dropHolders((token) => token === 'd')
+  expect(got.at(-1)).toBe('ftrue')
+  t.clear()
   expect(t.holder('db')).toBeUndefined()
 })
