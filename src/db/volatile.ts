@@ -25,6 +25,8 @@ interface Handle {
   db: LocalDb
   key: Buffer
   header: RecordHeader
+  /** The record is in the local database (a missing record is created by the first store). */
+  stored: boolean
   release: () => void
 }
 
@@ -58,7 +60,7 @@ export class VolatileRecords {
           // A missing record's data master is its location master.
           if ((value ? dmasterOf(value) : n.lmaster(key)) === n.pnn) {
             handed = true
-            return this.handle(owner, db, key, value ?? encodeValue({rsn: 0, dmaster: n.pnn, flags: 0}, Buffer.alloc(0)), release)
+            return this.handle(owner, db, key, value ?? encodeValue({rsn: 0, dmaster: n.pnn, flags: 0}, Buffer.alloc(0)), release, value !== undefined)
           }
         } finally {
           n.leave()
@@ -74,7 +76,7 @@ export class VolatileRecords {
           const stored = encodeValue(header, rec?.data ?? Buffer.alloc(0))
           await db.put(key, stored, value !== undefined)
           handed = true
-          return this.handle(owner, db, key, stored, release)
+          return this.handle(owner, db, key, stored, release, true)
         } finally {
           n.leave()
         }
@@ -84,9 +86,10 @@ export class VolatileRecords {
     }
   }
 
-  store(owner: OwnerId, handle: number, data: Buffer): Promise<void> {
+  async store(owner: OwnerId, handle: number, data: Buffer): Promise<void> {
     const h = this.ownHandle(owner, handle)
-    return h.db.put(h.key, encodeValue(h.header, data), true)
+    await h.db.put(h.key, encodeValue(h.header, data), h.stored)
+    h.stored = true
   }
 
   release(owner: OwnerId, handle: number): void {
@@ -165,10 +168,9 @@ export class VolatileRecords {
           release()
         }
       }
-      if (dmaster === to) {
-        this.requestRecovery(`location master ${n.pnn} and node ${to} disagree about a record's data master`)
-        throw new RetryLater('location master and requester disagree about the data master')
-      }
+      // The requester dropped an earlier answer (it froze, or gave up waiting): it never used
+      // the record, so this node's copy from that migration is still the newest.
+      if (dmaster === to) return value!
       const reply = await n.untilFrozen(n.transport.request(dmaster, {op: 'give', db: db.name, kind: 'volatile', gen, to}, key, GIVE_TIMEOUT_MS))
       if (!reply) throw new RetryLater(`node ${n.pnn} froze for recovery`)
       n.checkGeneration(gen)
@@ -202,10 +204,10 @@ export class VolatileRecords {
     }
   }
 
-  private handle(owner: OwnerId, db: LocalDb, key: Buffer, value: Buffer, release: () => void): FetchLockResult {
+  private handle(owner: OwnerId, db: LocalDb, key: Buffer, value: Buffer, release: () => void, stored: boolean): FetchLockResult {
     const id = this.nextHandle++
     const rec = decodeValue(value)!
-    this.handles.set(id, {owner, db, key, header: rec.header, release})
+    this.handles.set(id, {owner, db, key, header: rec.header, stored, release})
     this.node.enter()
     return {handle: id, header: rec.header, ...(rec.data.length > 0 ? {data: Buffer.from(rec.data)} : {})}
   }
