@@ -3,6 +3,7 @@ import {Args, Command} from '@oclif/core'
 import {BackupError, parseBackup} from '../../cli/db-backup.js'
 import {collect, writeRecords} from '../../cli/db-ops.js'
 import {localFlags, withLocal} from '../../cli/local.js'
+import {SEQNUM_KEY} from '../../db/record.js'
 
 export default class DbRestore extends Command {
   static override description = 'Restore a database from a `db backup` file (as `ctdb restoredb FILE [DB]`): the checksum is verified first and a corrupt or truncated file changes nothing. Persistent/replicated databases are replaced in one transaction.'
@@ -20,13 +21,16 @@ export default class DbRestore extends Command {
       return this.exit(1)
     }
     const name = args.db ?? backup.db
-    await withLocal(this, flags, async (c) => {
+    const count = await withLocal(this, flags, async (c) => {
       const info = await c.attach(name, backup.kind)
-      const keep = new Set(backup.records.map((r) => r.key.toString('hex')))
-      const stale = info.kind === 'volatile' ? [] : (await collect(c, name)).filter((r) => !keep.has(r.key.toString('hex'))).map((r) => ({key: r.key}))
+      // The sequence number record is the database's own: the restoring commit advances it.
+      const records = backup.records.filter((r) => !r.key.equals(SEQNUM_KEY))
+      const keep = new Set(records.map((r) => r.key.toString('hex')))
+      const stale = info.kind === 'volatile' ? [] : (await collect(c, name)).filter((r) => !keep.has(r.key.toString('hex')) && !r.key.equals(SEQNUM_KEY)).map((r) => ({key: r.key}))
       if (info.kind === 'volatile') await c.wipe(name)
-      await writeRecords(c, info, [...stale, ...backup.records.map((r) => ({key: r.key, value: r.data}))])
+      await writeRecords(c, info, [...stale, ...records.map((r) => ({key: r.key, value: r.data}))])
+      return records.length
     })
-    process.stdout.write(`Restored ${backup.records.length} records into ${name}\n`)
+    process.stdout.write(`Restored ${count} records into ${name}\n`)
   }
 }
