@@ -2,6 +2,7 @@
 // {ok: true, ...} with an optional body, or {ok: false, error, retry?}: `retry` means "the
 // database is frozen or in another generation: wait for the next thaw and try again".
 import type {Msg, NatsConnection, Subscription} from '@nats-io/transport-node'
+import {subjects} from '../protocol/subjects.js'
 import {frame, unframe, type Head} from './wire.js'
 
 export class RemoteError extends Error {
@@ -16,7 +17,7 @@ export class RetryLater extends Error {}
 export type Handler = (head: Head, body: Buffer) => Promise<{head?: Head; body?: Uint8Array}>
 
 export function dbSubject(cluster: string, pnn: number): string {
-  return `ctdbctl.${cluster}.db.node.${pnn}`
+  return subjects(cluster).db(pnn)
 }
 
 export class DbTransport {

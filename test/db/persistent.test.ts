@@ -66,7 +66,7 @@ test('1,000 transactions from all nodes with one node killed mid-stream: committ
   const attempted: string[] = []
   let total = 0
   let killed = false
-  const loop = async (pnn: number) => {
+  const loop = async (pnn: number): Promise<void> => {
     for (let i = 0; ; i++) {
       if (total >= 1000 || (pnn === 2 && killed)) return
       const id = `${pnn}-${i}`
