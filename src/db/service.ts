@@ -85,6 +85,8 @@ export class DatabaseService implements DatabaseApi {
       (head, body) => this.handle(head, body),
       (e) => this.options.log.error({err: e}, 'database request handler failed'),
     )
+    // The subscription must reach the server before the leader's first freeze, or this node is left out.
+    await this.options.nc.flush()
     this.sweepTimer = setInterval(() => this.transactions.locks.sweep(), 1000)
   }
 

@@ -14,6 +14,7 @@ import type {DbNode} from './node-state.js'
 import {decodeValue, dmasterOf, encodeValue, FLAG_MIGRATED_WITH_DATA, HEADER_SIZE} from './record.js'
 import type {LocalDb} from './store.js'
 import {RemoteError, RetryLater} from './transport.js'
+import {BadRequest} from './wire.js'
 
 /** L waits this long for the data master, R a little longer for L (so R never gives up first). */
 const GIVE_TIMEOUT_MS = 30_000
@@ -67,19 +68,10 @@ export class VolatileRecords {
         }
         // Migrating does not hold up a freeze: a reply that arrives frozen or late is dropped
         // (migration never changes data, so recovery finds the record's newest copy anyway).
-        const got = await this.migrateHere(db, key, gen)
-        if (got === undefined || n.frozen || gen !== n.generation) continue
-        n.enter()
-        try {
-          const rec = decodeValue(got)
-          const header = {rsn: (rec?.header.rsn ?? 0) + 1, dmaster: n.pnn, flags: (rec?.header.flags ?? 0) & ~FLAG_MIGRATED_WITH_DATA}
-          const stored = encodeValue(header, rec?.data ?? Buffer.alloc(0))
-          await db.put(key, stored, value !== undefined)
-          handed = true
-          return this.handle(owner, db, key, stored, release, true)
-        } finally {
-          n.leave()
-        }
+        const stored = await this.migrateHere(db, key, gen, value !== undefined)
+        if (stored === undefined) continue
+        handed = true
+        return this.handle(owner, db, key, stored, release, true)
       } finally {
         if (!handed) release()
       }
@@ -114,6 +106,7 @@ export class VolatileRecords {
     const n = this.node
     n.checkGeneration(gen)
     if (n.lmaster(key) !== n.pnn) throw new RetryLater(`node ${n.pnn} is not the location master of this key`)
+    if (to === n.pnn) throw new BadRequest('a node does not send migrate to itself')
     return this.lmasterStep(n.db(name, VOLATILE), key, gen, to)
   }
 
@@ -131,14 +124,18 @@ export class VolatileRecords {
     }
   }
 
-  /** The record's current value from wherever it is, recorded as migrated to this node; undefined = retry. */
-  private async migrateHere(db: LocalDb, key: Buffer, gen: number): Promise<Buffer | undefined> {
+  /**
+   * Brings the record here (the caller holds its record lock): stores it with RSN + 1 and this
+   * node as data master and returns the stored value, or undefined when the caller should retry.
+   */
+  private async migrateHere(db: LocalDb, key: Buffer, gen: number, existed: boolean): Promise<Buffer | undefined> {
     const n = this.node
     const lmaster = n.lmaster(key)
     try {
-      if (lmaster === n.pnn) return await this.lmasterStep(db, key, gen, n.pnn)
+      if (lmaster === n.pnn) return await this.lmasterStep(db, key, gen, n.pnn, existed)
       const reply = await n.untilFrozen(n.transport.request(lmaster, {op: 'migrate', db: db.name, kind: 'volatile', gen, to: n.pnn}, key, MIGRATE_TIMEOUT_MS))
-      return reply?.body
+      if (!reply || n.frozen || gen !== n.generation) return undefined
+      return await this.adopt(db, key, reply.body, existed)
     } catch (e) {
       const err = e as Error
       n.log.debug({db: db.name, err: err.message}, 'record migration failed; retrying')
@@ -149,7 +146,26 @@ export class VolatileRecords {
     }
   }
 
-  private async lmasterStep(db: LocalDb, key: Buffer, gen: number, to: number): Promise<Buffer> {
+  /** Stores a migrated record as this node's (RSN + 1); call right after a generation check. */
+  private async adopt(db: LocalDb, key: Buffer, given: Buffer, existed: boolean): Promise<Buffer> {
+    const n = this.node
+    n.enter()
+    try {
+      const rec = decodeValue(given)
+      const header = {rsn: (rec?.header.rsn ?? 0) + 1, dmaster: n.pnn, flags: (rec?.header.flags ?? 0) & ~FLAG_MIGRATED_WITH_DATA}
+      const stored = encodeValue(header, rec?.data ?? Buffer.alloc(0))
+      await db.put(key, stored, existed)
+      return stored
+    } finally {
+      n.leave()
+    }
+  }
+
+  /**
+   * The location master's part. When this node itself is the requester, the record is stored
+   * here before the per-key lock is released, so the next migration sees the new data master.
+   */
+  private async lmasterStep(db: LocalDb, key: Buffer, gen: number, to: number, existed = true): Promise<Buffer> {
     const n = this.node
     // Per generation: a forward stuck on a dead node never blocks the next generation.
     const unlock = await this.lmasterLocks.acquire(`${gen}\0${lockKey(db.name, key)}`)
@@ -175,7 +191,8 @@ export class VolatileRecords {
       if (!reply) throw new RetryLater(`node ${n.pnn} froze for recovery`)
       n.checkGeneration(gen)
       const given = reply.body
-      if (given.length >= HEADER_SIZE && to !== n.pnn) {
+      if (to === n.pnn) return await this.adopt(db, key, given, existed)
+      if (given.length >= HEADER_SIZE) {
         n.enter()
         try {
           await db.put(key, withNewDmaster(given, to), value !== undefined)

@@ -14,6 +14,8 @@ export class DbHarness {
   readonly services: (DatabaseService | undefined)[] = []
   private readonly conns: (NatsConnection | undefined)[] = []
   private viewGeneration = 1
+  /** Nodes the leader's recovery asked to ban, in order. */
+  readonly bans: number[] = []
 
   private constructor(readonly dir: string, readonly servers: NatsServerHandle[], readonly cluster: string) {}
 
@@ -33,7 +35,7 @@ export class DbHarness {
 
   async startNode(pnn: number, declared: {name: string; kind: 'volatile' | 'persistent' | 'replicated'}[] = []): Promise<DatabaseService> {
     const nc = await connect({servers: this.servers[0]!.url})
-    const svc = createDatabaseService({nc, cluster: this.cluster, pnn, dataDir: join(this.dir, `node${pnn}`), log: pino({level: process.env.CTDBCTL_TEST_DB_LOG ?? 'silent'})})
+    const svc = createDatabaseService({nc, cluster: this.cluster, pnn, dataDir: join(this.dir, `node${pnn}`), log: pino({level: process.env.CTDBCTL_TEST_DB_LOG ?? 'silent'}), ban: async (p) => void this.bans.push(p)})
     await svc.start(declared)
     this.services[pnn] = svc
     this.conns[pnn] = nc
