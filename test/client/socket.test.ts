@@ -135,6 +135,20 @@ test('a closed connection releases its locks and cancels its transactions', asyn
   expect(db.closedOwners).toHaveLength(1)
 })
 
+test('a lock granted after its client left is released at once', async () => {
+  const [a, b, c] = [await client(), await client(), await client()]
+  await a.attach('late', 'volatile')
+  const held = await a.fetchLock('late', 'k')
+  const pending = b.fetchLock('late', 'k').catch((e: Error) => e)
+  await new Promise((r) => setTimeout(r, 100))
+  await b.close()
+  expect(await pending).toBeInstanceOf(Error)
+  await waitFor('the server to see the client leave', () => (db.closedOwners.length === 1 ? true : undefined), 5000)
+  await held.release()
+  const third = await Promise.race([c.fetchLock('late', 'k'), new Promise((r) => setTimeout(() => r('stuck'), 5000))])
+  expect(third).not.toBe('stuck')
+})
+
 test('a malformed frame closes only that connection, with an error frame', async () => {
   const good = await client()
   await good.attach('d', 'volatile')

@@ -120,7 +120,7 @@ const handlers: Record<string, Handler> = {
   },
 }
 
-export const OPS = Object.keys(handlers)
+const OPS = Object.keys(handlers)
 
 /** Runs one request; every failure becomes an error reply. Synchronous handlers (send) run before this returns. */
 export async function dispatch(ctx: ConnectionContext, h: Header, parts: Buffer[]): Promise<Reply> {

@@ -34,10 +34,6 @@ export class ClientSocketServer {
     this.server = createServer((socket) => this.accept(socket))
   }
 
-  get path(): string {
-    return this.options.path
-  }
-
   async start(): Promise<void> {
     await listenAtomically(this.server, this.options.path, this.options)
     this.listening = true
@@ -92,7 +88,23 @@ export class ClientSocketServer {
       if (!Number.isSafeInteger(id) || (id as number) <= 0 || typeof frame.header.op !== 'string') {
         throw new Error('every request needs a positive integer "id" and a string "op"')
       }
-      void dispatch(ctx, frame.header, frame.parts).then((reply) => send({...reply.header, id}, reply.parts))
+      void dispatch(ctx, frame.header, frame.parts).then((reply) => {
+        // A lock or transaction granted after its client left would never be released otherwise.
+        if (socket.destroyed) return release()
+        try {
+          send({...reply.header, id}, reply.parts)
+        } catch (e) {
+          send({id, ok: false, error: `the reply could not be encoded: ${(e as Error).message}`})
+        }
+      })
+    }
+    const release = () => {
+      this.options.messaging?.dropOwner(owner)
+      try {
+        this.options.db?.closeOwner(owner)
+      } catch (e) {
+        log.error({err: e}, 'releasing the locks and transactions of a closed client failed')
+      }
     }
     socket.on('data', (chunk: Buffer) => {
       try {
@@ -108,12 +120,7 @@ export class ClientSocketServer {
     socket.on('error', (e) => log.debug({err: e.message}, 'client socket error'))
     socket.on('close', () => {
       this.sockets.delete(socket)
-      this.options.messaging?.dropOwner(owner)
-      try {
-        this.options.db?.closeOwner(owner)
-      } catch (e) {
-        log.error({err: e}, 'releasing the locks and transactions of a closed client failed')
-      }
+      release()
     })
   }
 }
