@@ -1,6 +1,7 @@
 // What a node offers its local clients: the client socket and messaging, started together by
 // the daemon once it is connected to NATS.
-import {join} from 'node:path'
+import {statSync} from 'node:fs'
+import {dirname, join} from 'node:path'
 import type {Logger} from 'pino'
 import type {NatsConnection} from '@nats-io/transport-node'
 import type {DatabaseApi} from '../../db/api.js'
@@ -44,9 +45,10 @@ export function parseMode(mode: string | undefined): number {
 
 export async function startClientSurface(o: ClientSurfaceOptions): Promise<ClientSurface> {
   const s = o.socket ?? {}
+  const path = s.path ?? join(o.dataDir, SOCKET_FILE)
   const messaging = new MessagingService({nc: o.nc, cluster: o.cluster, pnn: o.pnn, nodes: o.nodes, log: o.log})
   const server = new ClientSocketServer({
-    path: s.path ?? join(o.dataDir, SOCKET_FILE),
+    path,
     mode: parseMode(s.mode),
     ...(s.owner ? {uid: userId(s.owner)} : {}),
     ...(s.group ? {gid: groupId(s.group)} : {}),
@@ -57,6 +59,7 @@ export async function startClientSurface(o: ClientSurfaceOptions): Promise<Clien
   })
   messaging.start()
   try {
+    if (s.group && (statSync(dirname(path)).mode & 0o010) === 0) o.log.warn({path}, 'the socket\'s directory is not searchable by its group: group members cannot reach the socket')
     await server.start()
   } catch (e) {
     messaging.stop()
