@@ -157,13 +157,18 @@ async function recovery(records) {
   await c.stop()
 }
 
+// DB_BENCH=recovery (or raw,local,ring,commits) runs only those parts.
+const only = process.env.DB_BENCH?.split(',')
+const want = (part) => !only || only.includes(part)
 try {
-  const rawPut = await raw()
-  await local(rawPut)
-  await fetchRing()
-  await commits()
-  await recovery(100_000)
-  await recovery(1_000_000)
+  const rawPut = want('raw') || want('local') ? await raw() : 0
+  if (want('local')) await local(rawPut)
+  if (want('ring')) await fetchRing()
+  if (want('commits')) await commits()
+  if (want('recovery')) {
+    await recovery(100_000)
+    await recovery(1_000_000)
+  }
 } finally {
   await stopNatsServers(servers)
   rmSync(dir, {recursive: true, force: true})

@@ -63,23 +63,31 @@ export interface PageEntry {
 }
 
 export class PageWriter {
-  private parts: Buffer[] = []
+  private buf = Buffer.allocUnsafe(64 * 1024)
   bytes = 0
   count = 0
 
-  add(key: Buffer, value: Buffer): void {
-    const len = Buffer.allocUnsafe(4)
-    len.writeUInt32LE(key.length)
-    const vlen = Buffer.allocUnsafe(4)
-    vlen.writeUInt32LE(value.length)
-    this.parts.push(len, key, vlen, value)
-    this.bytes += 8 + key.length + value.length
+  /** Appends a record; `dmaster` overrides the value's data master in the copy. */
+  add(key: Uint8Array, value: Uint8Array, dmaster?: number): void {
+    const need = 8 + key.length + value.length
+    if (this.bytes + need > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.bytes + need))
+      this.buf.copy(bigger, 0, 0, this.bytes)
+      this.buf = bigger
+    }
+    let i = this.bytes
+    this.buf.writeUInt32LE(key.length, i)
+    this.buf.set(key, i + 4)
+    i += 4 + key.length
+    this.buf.writeUInt32LE(value.length, i)
+    this.buf.set(value, i + 4)
+    if (dmaster !== undefined) this.buf.writeUInt32LE(dmaster >>> 0, i + 4 + 8)
+    this.bytes += need
     this.count++
   }
 
   take(): Buffer {
-    const out = Buffer.concat(this.parts, this.bytes)
-    this.parts = []
+    const out = Buffer.from(this.buf.subarray(0, this.bytes))
     this.bytes = 0
     this.count = 0
     return out

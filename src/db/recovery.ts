@@ -100,7 +100,7 @@ export class RecoveryMaster {
 
   private async recoverVolatile(db: string, active: number[], gen: number, vnnmap: number[]): Promise<number> {
     const merge = new VolatileMerge(this.deps.node.pnn)
-    for (const p of active) await this.pull(p, db, gen, (key, value) => merge.add(key, value))
+    await this.onAll(active, (p) => this.pull(p, db, gen, (key, value) => merge.add(key, value)))
     await this.onAll(active, (p) => this.call(p, {op: 'wipe', db, gen}))
     const writers = new Map<number, PageWriter>(vnnmap.map((p) => [p, new PageWriter()]))
     const pending: Promise<unknown>[] = []
@@ -108,10 +108,8 @@ export class RecoveryMaster {
     for (const [key, value] of merge.entries()) {
       if (value.length <= HEADER_SIZE) continue // deleted records disappear, as in CTDB
       const lmaster = vnnmap[hashlittle(key) % vnnmap.length]!
-      const own = Buffer.from(value)
-      own.writeUInt32LE(lmaster, 8)
       const w = writers.get(lmaster)!
-      w.add(key, own)
+      w.add(key, value, lmaster)
       count++
       if (w.bytes >= this.deps.pageBytes) {
         pending.push(this.push(lmaster, db, gen, w.take()))
@@ -150,7 +148,10 @@ export class RecoveryMaster {
       const r = await this.call(pnn, {op: 'pull', db, gen, maxBytes: this.deps.pageBytes, ...(after ? {after} : {})})
       const entries = decodePage(r.body)
       if (!entries) throw new NodeFailure(pnn, `node ${pnn} sent a malformed page of ${db}`)
-      for (const e of entries) await each(e.key, e.value)
+      for (const e of entries) {
+        const r = each(e.key, e.value)
+        if (r) await r
+      }
       if (typeof r.head.next !== 'string') return
       after = r.head.next
     }

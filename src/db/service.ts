@@ -338,7 +338,7 @@ export class DatabaseService implements DatabaseApi {
         return this.page(n.db(str(h, 'db')), h, Math.min(int(h, 'maxBytes'), PAGE_BYTES))
       case 'wipe':
         n.checkFrozenFor(int(h, 'gen'))
-        await n.db(str(h, 'db')).clear()
+        await n.db(str(h, 'db')).reset()
         return {}
       case 'push': {
         n.checkFrozenFor(int(h, 'gen'))

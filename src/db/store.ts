@@ -19,7 +19,7 @@ export const DB_KINDS: readonly DbKind[] = ['volatile', 'persistent', 'replicate
 
 export class LocalDb {
   readonly id: number
-  private readonly level: ClassicLevel<Buffer, Buffer>
+  private level: ClassicLevel<Buffer, Buffer>
   /** Records stored (empty ones included); maintained on writes, recounted after bulk changes. */
   records = 0
   /** Persistent/replicated: the sequence number, kept in step with writes. */
@@ -71,6 +71,16 @@ export class LocalDb {
 
   async clear(): Promise<void> {
     await this.level.clear()
+    this.records = 0
+    this.lastSeqnum = 0
+  }
+
+  /** Empties the database by recreating its directory: much faster than clear() for a big one. Only while frozen. */
+  async reset(): Promise<void> {
+    await this.level.close()
+    await rm(this.path, {recursive: true, force: true})
+    this.level = new ClassicLevel<Buffer, Buffer>(this.path, {keyEncoding: 'buffer', valueEncoding: 'buffer'})
+    await this.level.open({createIfMissing: true})
     this.records = 0
     this.lastSeqnum = 0
   }
