@@ -14,10 +14,6 @@ export class KeyedLocks {
     return new Promise((resolve) => queue.push(() => resolve(this.releaser(key))))
   }
 
-  isLocked(key: string): boolean {
-    return this.waiting.has(key)
-  }
-
   get size(): number {
     return this.waiting.size
   }

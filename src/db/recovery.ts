@@ -14,7 +14,7 @@ import {persistentSource, VolatileMerge} from './merge.js'
 import type {DbNode} from './node-state.js'
 import {decodePage, HEADER_SIZE, PageWriter} from './record.js'
 
-export const RECOVERY_STEP_TIMEOUT_MS = 30_000
+const RECOVERY_STEP_TIMEOUT_MS = 30_000
 const ATTEMPTS = 3
 /** As CTDB: a node blamed this many times is banned. */
 const BAN_CREDITS = 3

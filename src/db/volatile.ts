@@ -69,7 +69,8 @@ export class VolatileRecords {
         // Migrating does not hold up a freeze: a reply that arrives frozen or late is dropped
         // (migration never changes data, so recovery finds the record's newest copy anyway).
         const stored = await this.migrateHere(db, key, gen, value !== undefined)
-        if (stored === undefined) continue
+        // A freeze may have slipped in since the store: the record is safely here, but hand it out only when thawed.
+        if (stored === undefined || n.frozen || gen !== n.generation) continue
         handed = true
         return this.handle(owner, db, key, stored, release, true)
       } finally {
@@ -93,12 +94,6 @@ export class VolatileRecords {
 
   closeOwner(owner: OwnerId): void {
     for (const [id, h] of this.handles) if (h.owner === owner) this.release(owner, id)
-  }
-
-  heldBy(owner: OwnerId): number {
-    let n = 0
-    for (const h of this.handles.values()) if (h.owner === owner) n++
-    return n
   }
 
   /** Incoming "migrate" at the location master. */
