@@ -80,7 +80,10 @@ export class DatabaseService implements DatabaseApi {
   }
 
   async start(declared: {name: string; kind: DbKind}[] = []): Promise<void> {
-    for (const d of declared) await this.node.open(d.name, d.kind)
+    for (const d of declared) {
+      // One database that cannot be opened (a damaged persistent copy) must not keep the node down.
+      await this.node.open(d.name, d.kind).catch((e: Error) => this.options.log.error({db: d.name, err: e.message}, 'could not open a declared database'))
+    }
     this.transport.serve(
       (head, body) => this.handle(head, body),
       (e) => this.options.log.error({err: e}, 'database request handler failed'),

@@ -19,6 +19,8 @@ const LOCK_WAIT_MS = 20_000
 const APPLY_TIMEOUT_MS = 30_000
 /** A holder that neither commits nor cancels within this loses the lock. */
 const LEASE_MS = 60_000
+/** A commit is one NATS message to each node (default max_payload 1 MB, minus the head). */
+const MAX_COMMIT_BYTES = 1_000_000 - 4096
 
 interface Tx {
   owner: OwnerId
@@ -111,6 +113,7 @@ export class Transactions {
     for (const w of tx.writes.values()) page.add(w.key, encodeValue(header, w.data, commitId))
     page.add(SEQNUM_KEY, encodeValue(header, seqnumData(seqnum), commitId))
     const body = page.take()
+    if (body.length > MAX_COMMIT_BYTES) throw new Error(`transaction on ${tx.db.name} is too large: ${body.length} bytes of records, at most ${MAX_COMMIT_BYTES} fit one commit`)
     const participants = n.participants
     const results = await Promise.allSettled(
       participants.map(async (p) => {

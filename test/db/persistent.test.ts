@@ -42,6 +42,10 @@ test('transactions from any node reach every node with one sequence number; canc
   expect(new Set(digests).size).toBe(1)
   await expect(h.svc(0).fetchLock('o', 'secrets.tdb', b('a'))).rejects.toThrow(/persistent; this needs volatile/)
   await expect(h.svc(0).transactionCommit('o', 999)).rejects.toThrow(/no transaction 999/)
+  const big = await h.svc(0).transactionStart('big', 'secrets.tdb')
+  for (let i = 0; i < 20; i++) h.svc(0).transactionPut('big', big, b(`big${i}`), Buffer.alloc(60_000))
+  await expect(h.svc(0).transactionCommit('big', big)).rejects.toThrow(/too large/)
+  expect(h.svc(1).list().find((d) => d.name === 'secrets.tdb')?.seqnum).toBe(3)
 })
 
 test('transactions on one database are serialised cluster-wide', async () => {
