@@ -2,12 +2,16 @@
 // The client surface (issue 10), through the daemons' Unix sockets of a 2-node loopback sandbox
 // (real nats-servers and daemons): local fetchLock+store per second with 1 and 8 clients
 // (volatile database, each client on its own keys), and messaging throughput from a client on
-// n1 to a client on n0 (send → delivered, in order). One JSON line per result.
+// n1 to a client on n0 (send → delivered, in order). One JSON line per result. For scale, the
+// socket layer alone: the same fetchLock+store loop against a socket server in this process
+// whose database does nothing (framing, dispatch and the client, no storage).
 import {existsSync, mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {performance} from 'node:perf_hooks'
 import {join} from 'node:path'
 import {CtdbClient} from '../dist/client/ctdb-client.js'
+import {ClientSocketServer} from '../dist/daemon/client-socket/server.js'
+import pino from 'pino'
 import {sandboxDown, sandboxUp} from '../dist/dev/sandbox.js'
 import {waitForCluster} from '../dist/dev/wait.js'
 
@@ -16,10 +20,23 @@ const MESSAGES = Number(process.env.MESSAGES ?? 50_000)
 const WINDOW = 1000
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
-async function fetchLockStore(socket, clients) {
+async function socketOnly(dir) {
+  const header = {rsn: 1, dmaster: 0, flags: 0}
+  const db = {list: () => [], attach: async () => ({}), fetchLock: async () => ({handle: 1, header, data: Buffer.from('x')}), store: async () => {}, release: () => {}, closeOwner: () => {}}
+  const server = new ClientSocketServer({path: join(dir, 'noop.sock'), pnn: 0, db, log: pino({level: 'silent'})})
+  await server.start()
+  try {
+    await fetchLockStore(join(dir, 'noop.sock'), 1, 'socket layer only (no-op database)')
+  } finally {
+    await server.stop()
+  }
+}
+
+async function fetchLockStore(socket, clients, what = 'local fetchLock+store via socket') {
   const conns = await Promise.all(Array.from({length: clients}, () => CtdbClient.connect(socket)))
   try {
     await conns[0].attach('bench_client.tdb', 'volatile')
+    for (let i = 0; i < 300; i++) await (await conns[0].fetchLock('bench_client.tdb', `warm-${i % 10}`)).store('w')
     let ops = 0
     const until = performance.now() + SECONDS * 1000
     const start = performance.now()
@@ -31,9 +48,9 @@ async function fetchLockStore(socket, clients) {
       }
     }))
     const seconds = (performance.now() - start) / 1000
-    console.log(JSON.stringify({bench: 'client', case: 'local fetchLock+store via socket', clients, ops, perSecond: Math.round(ops / seconds)}))
+    console.log(JSON.stringify({bench: 'client', case: what, clients, ops, perSecond: Math.round(ops / seconds)}))
   } catch (e) {
-    console.log(JSON.stringify({bench: 'client', case: 'local fetchLock+store via socket', clients, error: e.message}))
+    console.log(JSON.stringify({bench: 'client', case: what, clients, error: e.message}))
   } finally {
     await Promise.all(conns.map((c) => c.close()))
   }
@@ -70,6 +87,7 @@ async function messaging(from, to, size) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'ctdbctl-bench-client-'))
+await socketOnly(dir)
 const sandbox = await sandboxUp({nodes: 2, dir: join(dir, 'sb'), name: 'benchclient'})
 try {
   await waitForCluster(sandbox, 60_000)
