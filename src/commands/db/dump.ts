@@ -15,6 +15,7 @@ export default class DbDump extends Command {
       await dbInfo(c, args.db)
       let n = 0
       for await (const r of c.traverse(args.db)) {
+        if (r.data.length === 0) continue // a deleted record, as ctdb catdb
         const out = flags.json ? JSON.stringify({key: r.key.toString(encoding), data: r.data.toString(encoding), ...r.header}) + '\n' : renderRecord(r)
         if (!process.stdout.write(out)) await new Promise((resolve) => process.stdout.once('drain', resolve))
         n++

@@ -15,15 +15,11 @@ export default class DbGet extends Command {
       await dbInfo(c, args.db)
       return c.fetch(args.db, decodeArg(args.key, encoding, 'key'))
     })
-    if (flags.json) {
-      process.stdout.write(JSON.stringify({found: r.data !== undefined, header: r.header, ...(r.data ? {data: r.data.toString(encoding)} : {})}, null, 2) + '\n')
-    } else if (r.data !== undefined && r.data.length > 0) {
-      process.stdout.write(r.data.toString(encoding) + (encoding === 'utf8' ? '' : '\n'))
-      return
-    }
-    if (r.data === undefined || r.data.length === 0) {
-      if (!flags.json) process.stderr.write(`no record for key "${args.key}" in ${args.db}\n`)
-      this.exit(1)
-    }
+    // An empty record is a deleted one (CTDB's tombstone).
+    const found = r.data !== undefined && r.data.length > 0
+    if (flags.json) process.stdout.write(JSON.stringify({found, header: r.header, ...(found ? {data: r.data!.toString(encoding)} : {})}, null, 2) + '\n')
+    else if (found) process.stdout.write(r.data!.toString(encoding) + (encoding === 'utf8' ? '' : '\n'))
+    else process.stderr.write(`no record for key "${args.key}" in ${args.db}\n`)
+    if (!found) this.exit(1)
   }
 }
