@@ -97,6 +97,11 @@ test('the CLI against live daemons: put on one node, get and dump on another, ba
     const list = await runCli(['db', 'list'], on(1))
     expect(list.stdout).toMatch(/name:cli.tdb path:\S+ REPLICATED/)
     expect((await runCli(['db', 'dump', 'cli.tdb'], on(2))).stdout).toMatch(/key\(23\) = "__db_sequence_number__\\00"[\s\S]*Dumped 3 records\n$/)
+    expect((await runCli(['db', 'delete', 'cli.tdb', 'b'], on(1))).code).toBe(0)
+    expect(await runCli(['db', 'get', 'cli.tdb', 'b'], on(0))).toMatchObject({code: 1, stderr: 'no record for key "b" in cli.tdb\n'})
+    const dump = (await runCli(['db', 'dump', 'cli.tdb'], on(2))).stdout
+    expect(dump).toMatch(/Dumped 2 records\n$/)
+    expect(dump).not.toMatch(/key\(1\) = "b"/)
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }
