@@ -48,6 +48,14 @@ export class LocalDb {
     return this.level.get(key)
   }
 
+  /**
+   * Reads without a round trip through the libuv thread pool, blocking the event loop for the
+   * read: for the fetch-lock hot path, whose volatile records are nearly always cached.
+   */
+  getSync(key: Buffer): Buffer | undefined {
+    return this.level.getSync(key)
+  }
+
   async put(key: Buffer, value: Buffer, existed: boolean): Promise<void> {
     await this.level.put(key, value)
     if (!existed) this.records++

@@ -47,7 +47,8 @@ export class VolatileRecords {
     const n = this.node
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(100, attempt * 2)))
-      await n.ready()
+      // Thawed is the common case: no await, so no extra microtask per request.
+      if (n.frozen) await n.ready()
       const db = n.db(name, VOLATILE)
       const gen = n.generation
       const release = await this.recordLocks.acquire(lockKey(name, key))
@@ -57,7 +58,7 @@ export class VolatileRecords {
         n.enter()
         let value: Buffer | undefined
         try {
-          value = await db.get(key)
+          value = db.getSync(key)
           // A missing record's data master is its location master.
           if ((value ? dmasterOf(value) : n.lmaster(key)) === n.pnn) {
             handed = true

@@ -16,13 +16,20 @@ export interface Frame {
 export class FrameError extends Error {}
 
 export function encodeFrame(header: Header, parts: Buffer[] = []): Buffer {
-  const json = Buffer.from(JSON.stringify(parts.length > 0 ? {...header, p: parts.map((b) => b.length)} : header), 'utf8')
-  const prefix = Buffer.allocUnsafe(8)
-  let body = 4 + json.length
+  const json = JSON.stringify(parts.length > 0 ? {...header, p: parts.map((b) => b.length)} : header)
+  const jsonLength = Buffer.byteLength(json)
+  let body = 4 + jsonLength
   for (const b of parts) body += b.length
-  prefix.writeUInt32BE(body, 0)
-  prefix.writeUInt32BE(json.length, 4)
-  return Buffer.concat([prefix, json, ...parts], 4 + body)
+  // One buffer (from Node's pool when small), written in place: no intermediate copies.
+  const out = Buffer.allocUnsafe(4 + body)
+  out.writeUInt32BE(body, 0)
+  out.writeUInt32BE(jsonLength, 4)
+  let offset = 8 + out.write(json, 8, 'utf8')
+  for (const b of parts) {
+    out.set(b, offset)
+    offset += b.length
+  }
+  return out
 }
 
 /** Parses one frame body (after the length prefix); throws FrameError when malformed. */
