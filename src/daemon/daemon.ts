@@ -533,10 +533,17 @@ export class NodeDaemon {
     }
     const silentMs = performance.now() - this.lastLeaderContact
     if (this.leader >= 0 || silentMs <= this.config.tunables.recoveryTimeoutMs || this.ip.isFenced) return
+    if (this.seesMajority()) return
     const members = this.config.nodes.filter((n) => !n.deleted).length
     const visible = 1 + this.membership.all().filter((p) => p.connected).length
-    if (2 * visible > members) return
     void this.ip.releaseAll(`no leader or cluster lock for ${Math.round(silentMs)} ms (recoveryTimeout ${this.config.tunables.recoveryTimeoutMs} ms) and only ${visible} of ${members} nodes in sight`)
+  }
+
+  /** This node and the peers it hears are more than half of the cluster's nodes. */
+  private seesMajority(): boolean {
+    const members = this.config.nodes.filter((n) => !n.deleted).length
+    const visible = 1 + this.membership.all().filter((p) => p.connected).length
+    return 2 * visible > members
   }
 
   private isInactive(): boolean {
@@ -552,7 +559,14 @@ export class NodeDaemon {
   /** What the database service needs: who is active and may be location master (the leader recovers). */
   private databaseView() {
     const active = this.config.nodes.filter((n) => (flagBits(this.observedFlags(n)) & INACTIVE_MASK) === 0)
-    return {leader: this.leader === this.pnn && !this.recentlyPaused(), generation: this.generation, participants: active.map((n) => n.pnn), lmasterCapable: (pnn: number) => this.nodeConfig(pnn)?.capabilities.lmaster ?? false}
+    return {
+      leader: this.leader === this.pnn && !this.recentlyPaused(),
+      leaderPnn: this.leader,
+      quorate: this.seesMajority() && !this.recentlyPaused(),
+      generation: this.generation,
+      participants: active.map((n) => n.pnn),
+      lmasterCapable: (pnn: number) => this.nodeConfig(pnn)?.capabilities.lmaster ?? false,
+    }
   }
 
   private holders(): Holder[] {

@@ -18,6 +18,12 @@ export class DbNode {
   generation = INVALID_GENERATION
   /** Frozen until the first recovery thaws this node. */
   frozen = true
+  /**
+   * Cut off from a majority of the cluster: serve nothing (like frozen) until a recovery that
+   * includes this node thaws it, so an isolated node can neither commit alone nor hand out
+   * records the majority has recovered elsewhere.
+   */
+  fenced = false
   freezeGen = INVALID_GENERATION
   vnnmap: number[] = []
   participants: number[] = []
@@ -37,7 +43,7 @@ export class DbNode {
   async ready(): Promise<void> {
     for (;;) {
       if (this.closed) throw new Error(`the database service of node ${this.pnn} has stopped`)
-      if (!this.frozen) return
+      if (!this.frozen && !this.fenced) return
       await new Promise<void>((resolve) => this.thawWaiters.push(resolve))
     }
   }
@@ -56,6 +62,7 @@ export class DbNode {
   /** Inter-node requests: refuse (retry later) unless thawed in generation `gen`. */
   checkGeneration(gen: number): void {
     if (this.frozen) throw new RetryLater(`node ${this.pnn} is frozen for recovery`)
+    if (this.fenced) throw new RetryLater(`node ${this.pnn} is cut off from the majority`)
     if (gen !== this.generation) throw new RetryLater(`node ${this.pnn} is in generation ${this.generation}, not ${gen}`)
   }
 
@@ -74,7 +81,7 @@ export class DbNode {
    * hold a record lock, or keep a freeze waiting, until its timeout.
    */
   async untilFrozen<T>(p: Promise<T>): Promise<T | undefined> {
-    if (this.frozen) return undefined
+    if (this.frozen || this.fenced) return undefined
     let listener!: () => void
     const frozen = new Promise<undefined>((resolve) => (listener = () => resolve(undefined)))
     this.freezeListeners.add(listener)
@@ -100,6 +107,14 @@ export class DbNode {
     })
   }
 
+  /** This node lost sight of a majority: new work waits, work in flight is abandoned as on a freeze. */
+  fence(): void {
+    if (this.fenced || this.closed) return
+    this.fenced = true
+    this.log.warn('cut off from the majority: databases fenced until a recovery includes this node')
+    for (const l of [...this.freezeListeners]) l()
+  }
+
   checkFrozenFor(gen: number): void {
     if (!this.frozen || this.freezeGen !== gen) throw new Error(`node ${this.pnn} is not frozen for recovery generation ${gen}`)
   }
@@ -111,6 +126,7 @@ export class DbNode {
     this.participants = participants
     this.recmaster = recmaster
     this.frozen = false
+    this.fenced = false
     for (const w of this.thawWaiters.splice(0)) w()
   }
 

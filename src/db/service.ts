@@ -20,6 +20,8 @@ const FREEZE_TIMEOUT_MS = 10_000
 const PAGE_BYTES = 900_000
 /** A failed recovery is retried after this long. */
 const RECOVERY_RETRY_MS = 1000
+/** How often a fenced node that sees a majority again asks the leader to recover. */
+const FENCED_ASK_INTERVAL_MS = 2000
 
 export interface DatabaseServiceOptions {
   nc: NatsConnection
@@ -44,6 +46,10 @@ export interface ClusterView {
   /** Active nodes (not banned, stopped, disconnected or deleted). */
   participants: number[]
   lmasterCapable: (pnn: number) => boolean
+  /** This node sees a majority of the cluster's nodes. */
+  quorate: boolean
+  /** The leader this node sees, -1 for none. */
+  leaderPnn: number
 }
 
 export class DatabaseService implements DatabaseApi {
@@ -59,6 +65,7 @@ export class DatabaseService implements DatabaseApi {
   private retryTimer?: NodeJS.Timeout
   private sweepTimer?: NodeJS.Timeout
   private stopped = false
+  private lastFencedAsk = -Infinity
   lastRecovery?: RecoveryResult
 
   constructor(private readonly options: DatabaseServiceOptions) {
@@ -107,7 +114,9 @@ export class DatabaseService implements DatabaseApi {
   /** Called by the daemon on every evaluation; the leader recovers whenever the active set changed. */
   update(view: ClusterView): void {
     this.view = view
-    if (!view.leader) {
+    if (!view.quorate) this.node.fence()
+    else if (this.node.fenced) this.askToBeRecovered(view.leaderPnn)
+    if (!view.leader || !view.quorate) {
       this.recoveredKey = ''
       return
     }
@@ -282,6 +291,14 @@ export class DatabaseService implements DatabaseApi {
       this.recoveryWanted = true
       this.maybeRecover()
     }, RECOVERY_RETRY_MS)
+  }
+
+  /** A fenced node back in sight of a majority asks the leader for the recovery that thaws it. */
+  private askToBeRecovered(leader: number): void {
+    const now = performance.now()
+    if (leader < 0 || now - this.lastFencedAsk < FENCED_ASK_INTERVAL_MS) return
+    this.lastFencedAsk = now
+    this.node.call(leader, {op: 'recover', why: `node ${this.pnn} is back in sight of a majority`}, undefined, 5000).catch((e: Error) => this.options.log.warn({err: e.message}, 'could not ask the leader for a recovery'))
   }
 
   private async askRecovery(why: string): Promise<void> {

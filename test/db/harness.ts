@@ -57,7 +57,7 @@ export class DbHarness {
     const alive = this.alive()
     const leader = this.svc(alive[0]!)
     const before = leader.lastRecovery
-    leader.update({leader: true, generation: ++this.viewGeneration, participants: alive, lmasterCapable: () => true})
+    leader.update({leader: true, leaderPnn: alive[0]!, quorate: true, generation: ++this.viewGeneration, participants: alive, lmasterCapable: () => true})
     await waitFor(
       'a database recovery',
       () => {

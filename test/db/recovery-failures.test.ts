@@ -43,7 +43,7 @@ test('malformed requests get an error reply and the node keeps serving', async (
 test('a node that cannot freeze is left out, banned after three failed recoveries, and rejoins later', async () => {
   const held = await h.svc(2).fetchLock('stuck', 'f.tdb', Buffer.from('held'))
   const leader = h.svc(0)
-  leader.update({leader: true, generation: 100, participants: [0, 1, 2], lmasterCapable: () => true})
+  leader.update({leader: true, leaderPnn: 0, quorate: true, generation: 100, participants: [0, 1, 2], lmasterCapable: () => true})
   // The first attempt waits for node 2's freeze (10 s), then the others recover without it.
   const first = await waitFor('a recovery without node 2', () => (leader.lastRecovery?.excluded.includes(2) ? leader.lastRecovery : undefined), 40_000, 50)
   expect(first.participants).toEqual([0, 1])
