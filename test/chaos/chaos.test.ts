@@ -30,6 +30,8 @@ test('a short seeded run: every kind of fault injected, every invariant checked,
   const faults = Object.values(summary.faults).reduce((a, b) => a + b, 0)
   for (const name of SETTLED_INVARIANTS) expect(summary.checks[name]).toBe(faults + 1)
   expect(summary.checks['single-lock-holder']).toBeGreaterThan(10)
+  // 3 nats-servers and 3 daemons, each still running (restarted ones included) at the end.
+  expect(summary.checks['no-crash']).toBe(6)
   expect(summary.metricsScrapes.ok).toBeGreaterThan(summary.metricsScrapes.failed)
   // The log holds every fault with its target and hold time, in order: the replayable sequence.
   const logged = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as {kind: string})
