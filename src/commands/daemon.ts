@@ -17,6 +17,10 @@ export default class Daemon extends Command {
     'ip-driver': Flags.string({summary: 'How public addresses reach the host: iproute2 (default as root) or fake (records only; for trying ctdbctl without root).', options: ['iproute2', 'fake']}),
     'nats-creds': Flags.string({summary: 'This node\'s NATS credentials: nkey seed or .creds file (default: "natsCredentials" in node.yaml, else the cluster file\'s).', helpValue: 'FILE'}),
     'metrics-listen': Flags.string({summary: 'Serve Prometheus metrics at http://HOST:PORT/metrics (default: "metricsListen" in node.yaml, else none).', helpValue: 'HOST:PORT'}),
+    socket: Flags.string({summary: 'Local client socket (default <data-dir>/ctdbd.socket).', helpValue: 'PATH'}),
+    'socket-mode': Flags.string({summary: 'Client socket mode, octal (default 0660).', helpValue: 'MODE'}),
+    'socket-owner': Flags.string({summary: 'Owner of the client socket (user name or uid).', helpValue: 'USER'}),
+    'socket-group': Flags.string({summary: 'Group of the client socket (group name or gid); its members may use the databases and messaging.', helpValue: 'GROUP'}),
     'node-config': Flags.string({summary: 'Node-local settings file (default /etc/ctdbctl/node.yaml).', helpValue: 'FILE'}),
     'log-level': Flags.string({summary: 'Log level.', options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], default: undefined}),
   }
@@ -68,6 +72,12 @@ export default class Daemon extends Command {
         logger,
         natsServer: flags['nats-server'] ?? settings.natsServer,
         ipDriver,
+        socket: {
+          path: flags.socket ?? settings.socket,
+          mode: flags['socket-mode'] ?? settings.socketMode,
+          owner: flags['socket-owner'] ?? settings.socketOwner,
+          group: flags['socket-group'] ?? settings.socketGroup,
+        },
         createLeaderLock: (current, onChange) => createLeaderLock({config: current, pnn: self!.pnn, cliPath, logger, onChange, natsServer: flags['nats-server'] ?? settings.natsServer, ...(natsCredentials ? {natsCredentials} : {})}),
       })
     } catch (e) {

@@ -14,6 +14,8 @@ import type {EventResult} from '../events/model.js'
 import type {AppliedRevision} from '../protocol/config-store.js'
 import {encode, parseControlReply, parseControlRequest, parseDeparture, parseHeartbeat, type ControlReply, type ControlRequest, type Heartbeat} from '../protocol/messages.js'
 import {controlSender, STATUS_QUEUE, subjects} from '../protocol/subjects.js'
+import {createDatabaseService, type DatabaseService} from '../db/index.js'
+import {startClientSurface, type ClientSurface, type SocketSettings} from './client-socket/surface.js'
 import {ConfigFollower} from './config-follower.js'
 import {controlRefusal, type ControlChannel} from './control-policy.js'
 import {EventService} from './event-service.js'
@@ -43,6 +45,8 @@ export interface DaemonOptions {
   ipDriver: IpDriverKind
   /** Builds the cluster lock keeper for this node (undefined for clusterLock type none). */
   createLeaderLock: (config: ClusterConfig, onChange: () => void) => LeaderLock | undefined
+  /** The local client socket (default <dataDir>/ctdbd.socket, mode 0660). */
+  socket?: SocketSettings
 }
 
 type Reply = {changed: boolean; message?: string; events?: EventResult[]} | {error: string}
@@ -66,6 +70,8 @@ export class NodeDaemon {
   private lock: LeaderLock | undefined
   private nc?: NatsConnection
   private follower?: ConfigFollower
+  private clients?: ClientSurface
+  private db?: DatabaseService
   private configRevision = 0
   private configError?: {revision: number; message: string}
   /** Config revision of the last takeover run this node took part in. */
@@ -126,6 +132,9 @@ export class NodeDaemon {
       this.nc.subscribe(s.controlTo(this.pnn), {callback: (_e, m) => this.safely('control', () => void this.onControl(m, {kind: 'node', sender: controlSender(m.subject)}))}),
       this.nc.subscribe(s.status, {queue: STATUS_QUEUE, callback: (_e, m) => this.safely('status', () => m.respond(encode(this.reply({changed: false}))))}),
     ]
+    this.db = createDatabaseService({nc: this.nc, cluster: this.config.name, pnn: this.pnn, dataDir: this.options.dataDir, log: this.log.child({component: 'db'}), ban: (pnn) => this.send(pnn, {v: 1, op: 'ban', seconds: Math.round(this.config.tunables.banPeriodMs / 1000)}, 5000)})
+    await this.db.start(this.config.databases)
+    this.clients = await startClientSurface({nc: this.nc, cluster: this.config.name, pnn: this.pnn, dataDir: this.options.dataDir, nodes: () => this.snapshot().nodes, socket: this.options.socket, db: this.db, log: this.log.child({component: 'clients'})})
     this.ip.start()
     this.ip.connected(this.nc)
     this.events.startup()
@@ -151,6 +160,8 @@ export class NodeDaemon {
     clearInterval(this.timer)
     this.follower?.stop()
     this.flags.dispose()
+    await this.clients?.stop()
+    await this.db?.stop()
     await this.ip.releaseAll('shutdown')
     await this.groups?.shutdown().catch((e: Error) => this.log.error({err: e}, 'NAT gateway / LVS shutdown failed'))
     await this.ip.stop()
@@ -231,6 +242,7 @@ export class NodeDaemon {
     this.membership.setDeadAfter(this.deadAfterMs())
     this.ip.setConfig(config)
     this.events.setConfig(config)
+    for (const d of config.databases) this.db?.attach(d.name, d.kind).catch((e: Error) => this.log.error({db: d.name, err: e.message}, 'could not attach a declared database'))
     if (previous.tunables.keepaliveIntervalMs !== config.tunables.keepaliveIntervalMs) this.startTimer()
     if (JSON.stringify(previous.clusterLock) !== JSON.stringify(config.clusterLock)) {
       const old = this.lock
@@ -455,6 +467,7 @@ export class NodeDaemon {
     const generation = this.generation
     this.updateGeneration()
     if (this.generation !== generation && this.generation !== INVALID_GENERATION) this.events.generationChanged()
+    this.db?.update(this.databaseView())
     if (this.leader === this.pnn) this.triggerRunOnChange()
   }
 
@@ -527,6 +540,12 @@ export class NodeDaemon {
   }
 
   // ---- views -------------------------------------------------------------------------------
+
+  /** What the database service needs: who is active and may be location master (the leader recovers). */
+  private databaseView() {
+    const active = this.config.nodes.filter((n) => (flagBits(this.observedFlags(n)) & INACTIVE_MASK) === 0)
+    return {leader: this.leader === this.pnn && !this.recentlyPaused(), generation: this.generation, participants: active.map((n) => n.pnn), lmasterCapable: (pnn: number) => this.nodeConfig(pnn)?.capabilities.lmaster ?? false}
+  }
 
   private holders(): Holder[] {
     const out: Holder[] = [{pnn: this.pnn, held: this.ip.held()}]

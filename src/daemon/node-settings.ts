@@ -10,6 +10,10 @@ export interface NodeSettings {
   node?: string
   dataDir?: string
   socket?: string
+  /** Client socket mode (octal, default 0660), owner and group (names or numbers). */
+  socketMode?: string
+  socketOwner?: string
+  socketGroup?: string
   natsServer?: string
   /** This node's NATS credentials (nkey seed or .creds file); the contents are never logged. */
   natsCredentials?: string
@@ -19,7 +23,7 @@ export interface NodeSettings {
   logLevel?: string
 }
 
-const KEYS: (keyof NodeSettings)[] = ['config', 'node', 'dataDir', 'socket', 'natsServer', 'natsCredentials', 'metricsListen', 'ipDriver', 'logLevel']
+const KEYS: (keyof NodeSettings)[] = ['config', 'node', 'dataDir', 'socket', 'socketMode', 'socketOwner', 'socketGroup', 'natsServer', 'natsCredentials', 'metricsListen', 'ipDriver', 'logLevel']
 
 /** Reads a node.yaml; a missing default file is fine, a missing explicit one is an error. */
 export function readNodeSettings(file: string, explicit: boolean): NodeSettings {

@@ -22,6 +22,10 @@ export function subjects(cluster: string) {
     status: `${p}.status`,
     /** `apply` announces a new config revision here so daemons fetch it at once (the KV watch is the guarantee). */
     configApplied: `${p}.config.applied`,
+    /** Request/reply: the database service of one node (src/db/transport.ts, framed JSON head + binary body). */
+    db: (pnn: number) => `${p}.db.node.${pnn}`,
+    /** Client messages (srvid + data) for the clients of one node; broadcasts go to each node's subject. */
+    message: (pnn: number) => `${p}.msg.${pnn}`,
   }
 }
 

@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+// The client surface (issue 10), through the daemons' Unix sockets of a 2-node loopback sandbox
+// (real nats-servers and daemons): local fetchLock+store per second with 1 and 8 clients
+// (volatile database, each client on its own keys), and messaging throughput from a client on
+// n1 to a client on n0 (send → delivered, in order). One JSON line per result. For scale, the
+// socket layer alone: the same fetchLock+store loop against a socket server in this process
+// whose database does nothing (framing, dispatch and the client, no storage).
+import {existsSync, mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {performance} from 'node:perf_hooks'
+import {join} from 'node:path'
+import {CtdbClient} from '../dist/client/ctdb-client.js'
+import {ClientSocketServer} from '../dist/daemon/client-socket/server.js'
+import pino from 'pino'
+import {sandboxDown, sandboxUp} from '../dist/dev/sandbox.js'
+import {waitForCluster} from '../dist/dev/wait.js'
+
+const SECONDS = Number(process.env.SECONDS ?? 3)
+const MESSAGES = Number(process.env.MESSAGES ?? 50_000)
+const WINDOW = 1000
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+async function socketOnly(dir) {
+  const header = {rsn: 1, dmaster: 0, flags: 0}
+  const db = {list: () => [], attach: async () => ({}), fetchLock: async () => ({handle: 1, header, data: Buffer.from('x')}), store: async () => {}, release: () => {}, closeOwner: () => {}}
+  const server = new ClientSocketServer({path: join(dir, 'noop.sock'), pnn: 0, db, log: pino({level: 'silent'})})
+  await server.start()
+  try {
+    await fetchLockStore(join(dir, 'noop.sock'), 1, 'socket layer only (no-op database)')
+  } finally {
+    await server.stop()
+  }
+}
+
+async function fetchLockStore(socket, clients, what = 'local fetchLock+store via socket') {
+  const conns = await Promise.all(Array.from({length: clients}, () => CtdbClient.connect(socket)))
+  try {
+    await conns[0].attach('bench_client.tdb', 'volatile')
+    for (let i = 0; i < 300; i++) await (await conns[0].fetchLock('bench_client.tdb', `warm-${i % 10}`)).store('w')
+    let ops = 0
+    const until = performance.now() + SECONDS * 1000
+    const start = performance.now()
+    await Promise.all(conns.map(async (c, ci) => {
+      for (let i = 0; performance.now() < until; i++) {
+        const r = await c.fetchLock('bench_client.tdb', `c${ci}-k${i % 100}`)
+        await r.store(`value ${i}`)
+        ops++
+      }
+    }))
+    const seconds = (performance.now() - start) / 1000
+    console.log(JSON.stringify({bench: 'client', case: what, clients, ops, perSecond: Math.round(ops / seconds)}))
+  } catch (e) {
+    console.log(JSON.stringify({bench: 'client', case: what, clients, error: e.message}))
+  } finally {
+    await Promise.all(conns.map((c) => c.close()))
+  }
+}
+
+async function messaging(from, to, size) {
+  const [receiver, sender] = [await CtdbClient.connect(to), await CtdbClient.connect(from)]
+  try {
+    let got = 0
+    let inOrder = true
+    let resolveDone
+    const done = new Promise((r) => (resolveDone = r))
+    await receiver.register(0xae00000000000099n, (m) => {
+      if (m.data.readUInt32BE(0) !== got) inOrder = false
+      if (++got === MESSAGES) resolveDone()
+    })
+    const payload = Buffer.alloc(size)
+    const start = performance.now()
+    for (let i = 0; i < MESSAGES; i += WINDOW) {
+      const batch = []
+      for (let j = i; j < Math.min(i + WINDOW, MESSAGES); j++) {
+        const data = Buffer.from(payload)
+        data.writeUInt32BE(j, 0)
+        batch.push(sender.send(receiver.pnn, 0xae00000000000099n, data))
+      }
+      await Promise.all(batch)
+    }
+    await Promise.race([done, sleep(120_000)])
+    const seconds = (performance.now() - start) / 1000
+    console.log(JSON.stringify({bench: 'client', case: 'messages between two nodes', bytes: size, messages: MESSAGES, delivered: got, inOrder, perSecond: Math.round(got / seconds)}))
+  } finally {
+    await Promise.all([receiver.close(), sender.close()])
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'ctdbctl-bench-client-'))
+await socketOnly(dir)
+const sandbox = await sandboxUp({nodes: 2, dir: join(dir, 'sb'), name: 'benchclient'})
+try {
+  await waitForCluster(sandbox, 60_000)
+  const sockets = sandbox.daemons.map((d) => join(d.dataDir, 'ctdbd.socket'))
+  for (let i = 0; i < 200 && !sockets.every(existsSync); i++) await sleep(100)
+  await fetchLockStore(sockets[0], 1)
+  await fetchLockStore(sockets[0], 8)
+  await messaging(sockets[1], sockets[0], 16)
+  await messaging(sockets[1], sockets[0], 1024)
+} finally {
+  await sandboxDown(join(dir, 'sb'))
+  rmSync(dir, {recursive: true, force: true})
+}

@@ -1,0 +1,179 @@
+// The leader's database recovery (core-spec §3): freeze every participant in a new
+// generation, attach every database everywhere, then per database collect, merge and push,
+// and finally thaw with the new VNN map. Volatile: every node's records are pulled and merged
+// by RSN; each surviving non-empty record is pushed only to its new location master, which
+// becomes its data master (CTDB pushes everything everywhere with the leader as data master;
+// pushing to the location master alone moves a third of the bytes on three nodes and leaves
+// the same single authoritative copy). Persistent/replicated: the copy of the node with the
+// highest sequence number is pushed to the others. Pages are at most `pageBytes` each.
+// A node that fails a step is blamed (banning credits), left out, and the recovery restarted.
+import {randomInt} from 'node:crypto'
+import type {DbKind} from './api.js'
+import {hashlittle} from './hash.js'
+import {persistentSource, VolatileMerge} from './merge.js'
+import type {DbNode} from './node-state.js'
+import {decodePage, HEADER_SIZE, PageWriter} from './record.js'
+
+const RECOVERY_STEP_TIMEOUT_MS = 30_000
+const ATTEMPTS = 3
+/** As CTDB: a node blamed this many times is banned. */
+const BAN_CREDITS = 3
+
+export class NodeFailure extends Error {
+  constructor(readonly pnn: number, message: string) {
+    super(message)
+  }
+}
+
+export interface RecoveryResult {
+  generation: number
+  participants: number[]
+  vnnmap: number[]
+  excluded: number[]
+  databases: number
+  records: number
+  ms: number
+}
+
+export interface RecoveryDeps {
+  node: DbNode
+  pageBytes: number
+  ban(pnn: number): Promise<void>
+}
+
+export class RecoveryMaster {
+  private readonly credits = new Map<number, number>()
+
+  constructor(private readonly deps: RecoveryDeps) {}
+
+  /** Recovers with `participants`, leaving out nodes that fail; throws when no attempt succeeds. */
+  async recover(participants: number[], vnnmapOf: (participants: number[]) => number[]): Promise<RecoveryResult> {
+    const node = this.deps.node
+    const started = performance.now()
+    let active = [...participants].sort((a, b) => a - b)
+    const excluded: number[] = []
+    let lastError: Error | undefined
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const generation = randomInt(2, 2 ** 31)
+      try {
+        const {databases, records} = await this.attempt(active, generation, vnnmapOf(active))
+        return {generation, participants: active, vnnmap: vnnmapOf(active), excluded, databases, records, ms: Math.round(performance.now() - started)}
+      } catch (e) {
+        lastError = e as Error
+        if (!(e instanceof NodeFailure) || e.pnn === node.pnn) break
+        node.log.warn({pnn: e.pnn, err: e.message, generation}, `recovery attempt failed; leaving node ${e.pnn} out and starting again`)
+        await this.blame(e.pnn)
+        active = active.filter((p) => p !== e.pnn)
+        excluded.push(e.pnn)
+      }
+    }
+    throw lastError ?? new Error('recovery failed')
+  }
+
+  private async blame(pnn: number): Promise<void> {
+    const credits = (this.credits.get(pnn) ?? 0) + 1
+    this.credits.set(pnn, credits)
+    if (credits < BAN_CREDITS) return
+    this.credits.delete(pnn)
+    this.deps.node.log.warn({pnn}, `banning node ${pnn}: it failed database recoveries repeatedly`)
+    await this.deps.ban(pnn).catch((e: Error) => this.deps.node.log.error({pnn, err: e.message}, 'could not ban the node'))
+  }
+
+  private async attempt(active: number[], gen: number, vnnmap: number[]): Promise<{databases: number; records: number}> {
+    const node = this.deps.node
+    const replies = await this.onAll(active, (p) => this.call(p, {op: 'freeze', gen}))
+    const dbs = new Map<string, DbKind>()
+    for (const [i, r] of replies.entries()) {
+      const list = Array.isArray(r.head.dbs) ? (r.head.dbs as {name: string; kind: DbKind}[]) : []
+      for (const d of list) {
+        const known = dbs.get(d.name)
+        if (known && known !== d.kind) throw new Error(`database ${d.name} is ${known} on one node and ${d.kind} on node ${active[i]}`)
+        dbs.set(d.name, d.kind)
+      }
+    }
+    await this.onAll(active, (p) => Promise.all([...dbs].map(([name, kind]) => this.call(p, {op: 'attach', name, kind, recovery: true}))))
+    let records = 0
+    for (const [name, kind] of dbs) records += kind === 'volatile' ? await this.recoverVolatile(name, active, gen, vnnmap) : await this.recoverFullCopy(name, active, gen)
+    await this.onAll(active, (p) => this.call(p, {op: 'thaw', gen, vnnmap, participants: active, recmaster: node.pnn}))
+    return {databases: dbs.size, records}
+  }
+
+  private async recoverVolatile(db: string, active: number[], gen: number, vnnmap: number[]): Promise<number> {
+    const merge = new VolatileMerge(this.deps.node.pnn)
+    await this.onAll(active, (p) => this.pull(p, db, gen, (key, value) => merge.add(key, value)))
+    await this.onAll(active, (p) => this.call(p, {op: 'wipe', db, gen}))
+    const writers = new Map<number, PageWriter>(vnnmap.map((p) => [p, new PageWriter()]))
+    const pending: Promise<unknown>[] = []
+    let count = 0
+    for (const [key, value] of merge.entries()) {
+      if (value.length <= HEADER_SIZE) continue // deleted records disappear, as in CTDB
+      const lmaster = vnnmap[hashlittle(key) % vnnmap.length]!
+      const w = writers.get(lmaster)!
+      w.add(key, value, lmaster)
+      count++
+      if (w.bytes >= this.deps.pageBytes) {
+        pending.push(this.push(lmaster, db, gen, w.take()))
+        if (pending.length >= 4) await Promise.all(pending.splice(0))
+      }
+    }
+    for (const [p, w] of writers) if (w.count > 0) pending.push(this.push(p, db, gen, w.take()))
+    await Promise.all(pending)
+    return count
+  }
+
+  private async recoverFullCopy(db: string, active: number[], gen: number): Promise<number> {
+    const seqnums = await this.onAll(active, (p) => this.call(p, {op: 'seqnum', db, gen}))
+    const source = persistentSource(seqnums.map((r, i) => ({pnn: active[i]!, seqnum: typeof r.head.seqnum === 'number' ? r.head.seqnum : 0})))
+    const targets = active.filter((p) => p !== source)
+    await this.onAll(targets, (p) => this.call(p, {op: 'wipe', db, gen}))
+    let count = 0
+    if (targets.length === 0) return 0
+    const w = new PageWriter()
+    const flush = async () => {
+      const page = w.take()
+      await this.onAll(targets, (p) => this.push(p, db, gen, page))
+    }
+    await this.pull(source, db, gen, async (key, value) => {
+      w.add(key, value)
+      count++
+      if (w.bytes >= this.deps.pageBytes) await flush()
+    })
+    if (w.count > 0) await flush()
+    return count
+  }
+
+  private async pull(pnn: number, db: string, gen: number, each: (key: Buffer, value: Buffer) => void | Promise<void>): Promise<void> {
+    let after: string | undefined
+    for (;;) {
+      const r = await this.call(pnn, {op: 'pull', db, gen, maxBytes: this.deps.pageBytes, ...(after ? {after} : {})})
+      const entries = decodePage(r.body)
+      if (!entries) throw new NodeFailure(pnn, `node ${pnn} sent a malformed page of ${db}`)
+      for (const e of entries) {
+        const r = each(e.key, e.value)
+        if (r) await r
+      }
+      if (typeof r.head.next !== 'string') return
+      after = r.head.next
+    }
+  }
+
+  private push(pnn: number, db: string, gen: number, page: Buffer): Promise<unknown> {
+    return this.call(pnn, {op: 'push', db, gen}, page)
+  }
+
+  private async call(pnn: number, head: Record<string, unknown>, body?: Uint8Array) {
+    try {
+      return await this.deps.node.call(pnn, head, body, RECOVERY_STEP_TIMEOUT_MS)
+    } catch (e) {
+      throw new NodeFailure(pnn, `node ${pnn} failed recovery step ${String(head.op)}: ${(e as Error).message}`)
+    }
+  }
+
+  /** Runs `step` on every node in parallel; the first failure (a NodeFailure) is thrown. */
+  private async onAll<T>(nodes: number[], step: (pnn: number) => Promise<T>): Promise<T[]> {
+    const results = await Promise.allSettled(nodes.map(step))
+    const failed = results.find((r) => r.status === 'rejected')
+    if (failed) throw (failed as PromiseRejectedResult).reason
+    return results.map((r) => (r as PromiseFulfilledResult<T>).value)
+  }
+}

@@ -1,0 +1,385 @@
+// One node's database service: the DatabaseApi the client socket calls, the handler of the
+// inter-node requests on ctdbctl.<cluster>.db.node.<pnn> (docs/protocol.md), and, on the
+// leader, the recovery trigger.
+import type {NatsConnection} from '@nats-io/transport-node'
+import type {Logger} from 'pino'
+import type {DatabaseApi, DbInfo, DbKind, FetchLockResult, OwnerId, RecordHeader, TraverseRecord} from './api.js'
+import {vnnMap} from './merge.js'
+import {DbNode} from './node-state.js'
+import {decodePage, decodeValue, dmasterOf, HEADER_SIZE, type StoredRecord} from './record.js'
+import {RecoveryMaster, type RecoveryResult} from './recovery.js'
+import {DB_KINDS, type LocalDb} from './store.js'
+import {Transactions} from './transactions.js'
+import {DbTransport, RetryLater} from './transport.js'
+import {VolatileRecords} from './volatile.js'
+import {BadRequest, int, ints, optionalB64, str, type Head} from './wire.js'
+
+const FREEZE_TIMEOUT_MS = 10_000
+/** NATS's default max_payload is 1 MB: pages stay below it with room for the head. */
+const PAGE_BYTES = 900_000
+/** A failed recovery is retried after this long. */
+const RECOVERY_RETRY_MS = 1000
+
+export interface DatabaseServiceOptions {
+  nc: NatsConnection
+  cluster: string
+  pnn: number
+  /** Databases live in <dataDir>/db/{volatile,persistent}/<name>. */
+  dataDir: string
+  log: Logger
+  /** Bans a node that keeps failing recoveries (the daemon's ban control). */
+  ban?: (pnn: number) => Promise<void>
+  pageBytes?: number
+}
+
+/** What the daemon tells the service at every evaluation. */
+export interface ClusterView {
+  /** This node leads the cluster: it runs recoveries. */
+  leader: boolean
+  /** Changes whenever the active node set changes (the daemon's generation). */
+  generation: number
+  /** Active nodes (not banned, stopped, disconnected or deleted). */
+  participants: number[]
+  lmasterCapable: (pnn: number) => boolean
+}
+
+export class DatabaseService implements DatabaseApi {
+  private readonly node: DbNode
+  private readonly transport: DbTransport
+  private readonly volatile: VolatileRecords
+  private readonly transactions: Transactions
+  private readonly recovery: RecoveryMaster
+  private view?: ClusterView
+  private recoveredKey = ''
+  private recovering = false
+  private recoveryWanted = false
+  private retryTimer?: NodeJS.Timeout
+  private sweepTimer?: NodeJS.Timeout
+  private stopped = false
+  lastRecovery?: RecoveryResult
+
+  constructor(private readonly options: DatabaseServiceOptions) {
+    this.transport = new DbTransport(options.nc, options.cluster, options.pnn)
+    this.node = new DbNode(options.pnn, options.dataDir, this.transport, options.log)
+    this.node.handler = (head, body) => this.handle(head, body)
+    this.volatile = new VolatileRecords(this.node, (why) => void this.askRecovery(why).catch(() => undefined))
+    this.transactions = new Transactions(this.node, (why) => this.askRecovery(why))
+    this.recovery = new RecoveryMaster({node: this.node, pageBytes: options.pageBytes ?? PAGE_BYTES, ban: options.ban ?? (async () => undefined)})
+  }
+
+  get pnn(): number {
+    return this.node.pnn
+  }
+
+  get generation(): number {
+    return this.node.generation
+  }
+
+  get frozen(): boolean {
+    return this.node.frozen
+  }
+
+  async start(declared: {name: string; kind: DbKind}[] = []): Promise<void> {
+    for (const d of declared) {
+      // One database that cannot be opened (a damaged persistent copy) must not keep the node down.
+      await this.node.open(d.name, d.kind).catch((e: Error) => this.options.log.error({db: d.name, err: e.message}, 'could not open a declared database'))
+    }
+    this.transport.serve(
+      (head, body) => this.handle(head, body),
+      (e) => this.options.log.error({err: e}, 'database request handler failed'),
+    )
+    // The subscription must reach the server before the leader's first freeze, or this node is left out.
+    await this.options.nc.flush()
+    this.sweepTimer = setInterval(() => this.transactions.locks.sweep(), 1000)
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    clearTimeout(this.retryTimer)
+    clearInterval(this.sweepTimer)
+    this.transport.stop()
+    await this.node.close()
+  }
+
+  /** Called by the daemon on every evaluation; the leader recovers whenever the active set changed. */
+  update(view: ClusterView): void {
+    this.view = view
+    if (!view.leader) {
+      this.recoveredKey = ''
+      return
+    }
+    this.maybeRecover()
+  }
+
+  // ---- DatabaseApi -------------------------------------------------------------------------
+
+  list(): DbInfo[] {
+    return [...this.node.dbs.values()].map((db) => this.info(db)).sort((a, b) => a.name.localeCompare(b.name))
+  }
+
+  async attach(name: string, kind: DbKind): Promise<DbInfo> {
+    if (!DB_KINDS.includes(kind)) throw new Error(`unknown database kind ${JSON.stringify(kind)}: use volatile, persistent or replicated`)
+    const known = this.node.dbs.has(name)
+    const db = await this.node.open(name, kind)
+    if (!known) {
+      // Broadcast as CTDB; a node that misses it gets the database at the next recovery.
+      const others = this.node.participants.filter((p) => p !== this.pnn)
+      await Promise.allSettled(others.map((p) => this.node.call(p, {op: 'attach', name, kind}, undefined, 5000)))
+    }
+    return this.info(db)
+  }
+
+  async fetch(name: string, key: Buffer): Promise<{header: RecordHeader; data?: Buffer}> {
+    const db = this.node.db(name)
+    if (db.kind === 'volatile') {
+      const owner = `fetch:${Math.random()}`
+      const r = await this.volatile.fetchLock(owner, name, key)
+      this.volatile.release(owner, r.handle)
+      return {header: r.header, ...(r.data ? {data: r.data} : {})}
+    }
+    await this.node.ready()
+    const rec = decodeValue(await db.get(key))
+    if (!rec) return {header: {rsn: 0, dmaster: this.pnn, flags: 0}}
+    return {header: rec.header, ...(rec.data.length > 0 ? {data: Buffer.from(rec.data)} : {})}
+  }
+
+  fetchLock(owner: OwnerId, db: string, key: Buffer): Promise<FetchLockResult> {
+    return this.volatile.fetchLock(owner, db, key)
+  }
+
+  store(owner: OwnerId, handle: number, data: Buffer): Promise<void> {
+    return this.volatile.store(owner, handle, data)
+  }
+
+  release(owner: OwnerId, handle: number): void {
+    this.volatile.release(owner, handle)
+  }
+
+  async delete(name: string, key: Buffer): Promise<void> {
+    const db = this.node.db(name)
+    const owner = `delete:${Math.random()}`
+    if (db.kind === 'volatile') {
+      const r = await this.volatile.fetchLock(owner, name, key)
+      try {
+        await this.volatile.store(owner, r.handle, Buffer.alloc(0))
+      } finally {
+        this.volatile.release(owner, r.handle)
+      }
+      return
+    }
+    const tx = await this.transactions.start(owner, name)
+    this.transactions.put(owner, tx, key, Buffer.alloc(0))
+    await this.transactions.commit(owner, tx)
+  }
+
+  async *traverse(name: string): AsyncIterable<TraverseRecord> {
+    const db = this.node.db(name)
+    await this.node.ready()
+    const gen = this.node.generation
+    // Volatile: each participant's records it is data master of; full copies: this node's.
+    const sources = db.kind === 'volatile' ? this.node.participants : [this.pnn]
+    for (const p of sources) {
+      let after: string | undefined
+      for (;;) {
+        const r = await this.node.call(p, {op: 'traverse', db: name, gen, ...(after ? {after} : {})}, undefined, 30_000)
+        for (const e of decodePage(r.body) ?? []) {
+          const rec = decodeValue(e.value)!
+          yield {key: Buffer.from(e.key), data: Buffer.from(rec.data), header: rec.header}
+        }
+        if (typeof r.head.next !== 'string') break
+        after = r.head.next
+      }
+    }
+  }
+
+  transactionStart(owner: OwnerId, db: string): Promise<number> {
+    return this.transactions.start(owner, db)
+  }
+
+  transactionGet(owner: OwnerId, tx: number, key: Buffer): Promise<Buffer | undefined> {
+    return this.transactions.get(owner, tx, key)
+  }
+
+  transactionPut(owner: OwnerId, tx: number, key: Buffer, data: Buffer): void {
+    this.transactions.put(owner, tx, key, data)
+  }
+
+  transactionDelete(owner: OwnerId, tx: number, key: Buffer): void {
+    this.transactions.put(owner, tx, key, Buffer.alloc(0))
+  }
+
+  transactionCommit(owner: OwnerId, tx: number): Promise<{seqnum: number}> {
+    return this.transactions.commit(owner, tx)
+  }
+
+  transactionCancel(owner: OwnerId, tx: number): void {
+    this.transactions.cancel(owner, tx)
+  }
+
+  async wipe(name: string): Promise<void> {
+    this.node.db(name)
+    await this.node.ready()
+    const gen = this.node.generation
+    const results = await Promise.allSettled(this.node.participants.map((p) => this.node.call(p, {op: 'wipedb', db: name, gen}, undefined, 30_000)))
+    const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[]
+    if (failed.length > 0) throw new Error(`wipe of ${name} failed: ${failed.map((f) => (f.reason as Error).message).join('; ')}`)
+  }
+
+  closeOwner(owner: OwnerId): void {
+    this.volatile.closeOwner(owner)
+    this.transactions.closeOwner(owner)
+  }
+
+  /** This node's own copy of a record (diagnostics and tests). */
+  async localRecord(name: string, key: Buffer): Promise<StoredRecord | undefined> {
+    return decodeValue(await this.node.db(name).get(key))
+  }
+
+  /** Digest of this node's copy of a database (nodes with the same content agree). */
+  digest(name: string): Promise<string> {
+    return this.node.db(name).digest()
+  }
+
+  // ---- recovery trigger ----------------------------------------------------------------------
+
+  private maybeRecover(): void {
+    const view = this.view
+    if (!view?.leader || this.recovering || this.stopped) return
+    const key = `${view.generation}:${view.participants.join(',')}`
+    if (key === this.recoveredKey && !this.recoveryWanted) return
+    this.recovering = true
+    this.recoveryWanted = false
+    const participants = view.participants.includes(this.pnn) ? view.participants : [...view.participants, this.pnn]
+    this.recovery
+      .recover(participants, (active) => vnnMap(active, view.lmasterCapable, this.pnn))
+      .then((result) => {
+        this.lastRecovery = result
+        this.recoveredKey = result.excluded.length === 0 ? key : ''
+        this.options.log.info(result, 'database recovery finished')
+        if (result.excluded.length > 0) this.retryLater()
+      })
+      .catch((e: Error) => {
+        this.options.log.error({err: e.message}, 'database recovery failed; retrying')
+        this.retryLater()
+      })
+      .finally(() => {
+        this.recovering = false
+        if (this.recoveryWanted) this.maybeRecover()
+      })
+  }
+
+  private retryLater(): void {
+    clearTimeout(this.retryTimer)
+    this.retryTimer = setTimeout(() => {
+      this.recoveryWanted = true
+      this.maybeRecover()
+    }, RECOVERY_RETRY_MS)
+  }
+
+  private async askRecovery(why: string): Promise<void> {
+    const to = this.node.recmaster >= 0 ? this.node.recmaster : this.pnn
+    await this.node.call(to, {op: 'recover', why}, undefined, 5000)
+  }
+
+  // ---- inter-node requests ------------------------------------------------------------------
+
+  private async handle(h: Head, body: Buffer): Promise<{head?: Head; body?: Uint8Array}> {
+    const n = this.node
+    switch (h.op) {
+      case 'migrate':
+        await this.ensure(h)
+        return {body: await this.volatile.onMigrate(str(h, 'db'), body, int(h, 'gen'), int(h, 'to'))}
+      case 'give':
+        await this.ensure(h)
+        return {body: await this.volatile.onGive(str(h, 'db'), body, int(h, 'gen'), int(h, 'to'))}
+      case 'apply':
+        await this.ensure(h)
+        await this.transactions.onApply(str(h, 'db'), int(h, 'gen'), int(h, 'seqnum'), body)
+        return {}
+      case 'txlock': {
+        const db = str(h, 'db')
+        const token = str(h, 'token')
+        n.checkGeneration(int(h, 'gen'))
+        if (n.recmaster !== this.pnn) throw new RetryLater(`node ${this.pnn} is not the recovery master`)
+        const granted = await new Promise<boolean>((resolve) => this.transactions.locks.acquire(db, token, resolve))
+        return {head: {granted}}
+      }
+      case 'txunlock':
+        this.transactions.locks.release(str(h, 'db'), str(h, 'token'))
+        return {}
+      case 'attach':
+        await this.ensure({db: h.name, kind: h.kind})
+        return {}
+      case 'traverse': {
+        n.checkGeneration(int(h, 'gen'))
+        const db = n.db(str(h, 'db'))
+        const filter = db.kind === 'volatile' ? (v: Buffer) => v.length > HEADER_SIZE && dmasterOf(v) === this.pnn : (v: Buffer) => v.length > HEADER_SIZE
+        return this.page(db, h, PAGE_BYTES, filter)
+      }
+      case 'wipedb': {
+        n.checkGeneration(int(h, 'gen'))
+        await n.db(str(h, 'db')).clear()
+        return {}
+      }
+      case 'recover':
+        this.options.log.info({why: h.why}, 'recovery requested')
+        this.recoveryWanted = true
+        this.maybeRecover()
+        return {}
+      // Recovery steps, only for the generation this node was frozen in.
+      case 'freeze': {
+        const gen = int(h, 'gen')
+        this.transactions.locks.retryWaiters()
+        await n.freeze(gen, FREEZE_TIMEOUT_MS)
+        return {head: {dbs: [...n.dbs.values()].map((db) => ({name: db.name, kind: db.kind}))}}
+      }
+      case 'seqnum':
+        n.checkFrozenFor(int(h, 'gen'))
+        return {head: {seqnum: await n.db(str(h, 'db')).seqnum()}}
+      case 'pull':
+        n.checkFrozenFor(int(h, 'gen'))
+        return this.page(n.db(str(h, 'db')), h, Math.min(int(h, 'maxBytes'), PAGE_BYTES))
+      case 'wipe':
+        n.checkFrozenFor(int(h, 'gen'))
+        await n.db(str(h, 'db')).reset()
+        return {}
+      case 'push': {
+        n.checkFrozenFor(int(h, 'gen'))
+        const entries = decodePage(body)
+        if (!entries) throw new BadRequest('malformed record page')
+        const db = n.db(str(h, 'db'))
+        await db.writeBatch(entries)
+        db.records += entries.length
+        return {}
+      }
+      case 'thaw': {
+        const participants = ints(h, 'participants')
+        const recmaster = int(h, 'recmaster')
+        if (recmaster === this.pnn) this.transactions.locks.dropHolders((token) => !participants.includes(Number(token.split(':')[0])))
+        else this.transactions.locks.clear()
+        n.thaw(int(h, 'gen'), ints(h, 'vnnmap'), participants, recmaster)
+        return {}
+      }
+      default:
+        throw new BadRequest(`unknown database request ${JSON.stringify(h.op)}`)
+    }
+  }
+
+  private async page(db: LocalDb, h: Head, maxBytes: number, filter?: (v: Buffer) => boolean): Promise<{head: Head; body: Buffer}> {
+    const after = optionalB64(h, 'after')
+    const p = await db.page(after, maxBytes, filter)
+    return {head: {count: p.count, ...(p.next ? {next: p.next.toString('base64')} : {})}, body: p.page}
+  }
+
+  /** Opens the database a request names when this node does not have it yet. */
+  private async ensure(h: Head): Promise<void> {
+    const name = str(h, 'db')
+    const kind = str(h, 'kind') as DbKind
+    if (!DB_KINDS.includes(kind)) throw new BadRequest(`unknown database kind ${JSON.stringify(kind)}`)
+    await this.node.open(name, kind)
+  }
+
+  private info(db: LocalDb): DbInfo {
+    return {id: db.id, name: db.name, kind: db.kind, records: db.records, path: db.path, healthy: true, ...(db.kind === 'volatile' ? {} : {seqnum: db.lastSeqnum})}
+  }
+}
