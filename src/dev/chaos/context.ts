@@ -16,6 +16,10 @@ export interface ChaosContext {
   expectedExits: Set<number>
   /** Watches a (re)started process: an exit not in expectedExits is a crash. */
   watch(label: string, child: ChildProcess, log?: string): void
+  /** pnn → when another node was last seen counting it inactive (DISCONNECTED, BANNED, STOPPED). */
+  lastSeenInactive: Map<number, number>
+  /** Committed persistent transactions missing on some node (undefined: none), when clients run. */
+  lostCommits?(): Promise<string | undefined>
 }
 
 /** One kind of fault: inject returns the heal, which undoes it. */

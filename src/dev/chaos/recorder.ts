@@ -16,6 +16,8 @@ export interface ChaosSummary {
   checks: Record<string, number>
   violations: Violation[]
   metricsScrapes: {ok: number; failed: number}
+  /** Database client operations, when clients ran. */
+  workload?: {commits: number; volatileUpdates: number; revertsAfterNodeLoss: number; failedOps: number}
   log: string
 }
 
@@ -24,6 +26,7 @@ export class Recorder {
   readonly checks: Record<string, number> = {}
   readonly violations: Violation[] = []
   readonly metricsScrapes = {ok: 0, failed: 0}
+  workload?: ChaosSummary['workload']
 
   constructor(readonly logFile: string, private readonly echo: (line: string) => void = () => undefined) {}
 
@@ -47,7 +50,7 @@ export class Recorder {
   }
 
   summary(seed: number, nodes: number, durationMs: number): ChaosSummary {
-    return {seed, nodes, durationMs, faults: {...this.faults}, checks: {...this.checks}, violations: [...this.violations], metricsScrapes: {...this.metricsScrapes}, log: this.logFile}
+    return {seed, nodes, durationMs, faults: {...this.faults}, checks: {...this.checks}, violations: [...this.violations], metricsScrapes: {...this.metricsScrapes}, ...(this.workload ? {workload: {...this.workload}} : {}), log: this.logFile}
   }
 }
 
@@ -60,6 +63,7 @@ export function formatSummary(s: ChaosSummary): string {
     ...Object.entries(s.faults).sort().map(([k, v]): [string, string] => [`fault ${k}`, String(v)]),
     ...Object.entries(s.checks).sort().map(([k, v]): [string, string] => [`check ${k}`, String(v)]),
     ['metrics scrapes ok/failed', `${s.metricsScrapes.ok}/${s.metricsScrapes.failed}`],
+    ...(s.workload ? [['db commits / volatile updates / reverts after node loss / failed ops', `${s.workload.commits} / ${s.workload.volatileUpdates} / ${s.workload.revertsAfterNodeLoss} / ${s.workload.failedOps}`] as [string, string]] : []),
     ['violations', String(s.violations.length)],
     ['log', s.log],
   ]

@@ -10,6 +10,7 @@ import {ClusterClient} from '../../client/cluster-client.js'
 import {createLabCluster} from '../lab-cluster.js'
 import {CrashWatcher} from './checks/crash.js'
 import {LockSampler} from './checks/lock.js'
+import {DATABASES_SPEC, DbWorkload} from './checks/databases.js'
 import {checkSettled} from './checks/settled.js'
 import type {ChaosContext, Fault} from './context.js'
 import {FAULTS} from './faults/index.js'
@@ -31,6 +32,8 @@ export interface ChaosOptions {
   holdMs?: [number, number]
   /** Called with each log line as it is written (progress on a terminal). */
   echo?: (line: string) => void
+  /** Database clients on every node (persistent transactions, volatile updates) and their invariants. */
+  databases?: boolean
   /** Ends the run after the current fault (Ctrl-C). */
   signal?: AbortSignal
 }
@@ -68,13 +71,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     publicAddresses: options.nodes * 2,
     name: 'chaos',
     metricsPort: METRICS_PORT,
-    extraSpec: `  services:\n    - name: chaos\n      monitor: {command: [${check}, '${monitorDir}'], interval: 1s, timeout: 1s, failures: 1}\n`,
+    extraSpec: (options.databases === false ? '' : DATABASES_SPEC) + `  services:\n    - name: chaos\n      monitor: {command: [${check}, '${monitorDir}'], interval: 1s, timeout: 1s, failures: 1}\n`,
   })
+  rec.event('lab', {dir: lc.dir, keep: 'CTDBCTL_KEEP_LAB=1 keeps it (daemon and nats-server logs) after the run'})
   const expectedExits = new Set<number>()
   const crashes = new CrashWatcher(rec, expectedExits)
-  const ctx: ChaosContext = {lc, rng, rec, monitorDir, metricsPort: METRICS_PORT, expectedExits, watch: (label, child, log) => crashes.watch(label, child, log)}
+  const ctx: ChaosContext = {lc, rng, rec, monitorDir, metricsPort: METRICS_PORT, expectedExits, lastSeenInactive: new Map(), watch: (label, child, log) => crashes.watch(label, child, log)}
   lc.daemons.forEach((d) => ctx.watch(`daemon n${d.pnn}`, d.process, d.log))
   lc.nats.forEach((s, i) => ctx.watch(`nats-server ${i}`, s.process))
+  const workload = options.databases === false ? undefined : new DbWorkload(ctx)
+  if (workload) ctx.lostCommits = () => workload.lostCommits()
   const sampler = new LockSampler(ctx)
   let started = Date.now()
   try {
@@ -82,6 +88,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     await checkSettled(ctx, Math.max(settleMs, 60_000))
     if (rec.violations.length > 0) throw new Error(`the lab cluster did not start cleanly: ${rec.violations[0].detail}`)
     sampler.start()
+    workload?.start()
     started = Date.now()
     const injected = new Set<string>()
     let round: Fault[] = []
@@ -100,9 +107,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       const tookMs = await checkSettled(ctx, settleMs)
       rec.event('settled', {after: fault.kind, target, tookMs})
     }
+    // The last commits are checked once more, with the clients stopped.
+    await workload?.stop()
+    await checkSettled(ctx, settleMs)
   } finally {
+    await workload?.stop()
     await sampler.stop()
     crashes.stop()
+    if (workload) rec.workload = {...workload.counts}
     const summary = rec.summary(options.seed, options.nodes, Date.now() - started)
     rec.event('summary', {...summary})
     await lc.destroy()

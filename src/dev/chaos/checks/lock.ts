@@ -3,7 +3,8 @@
 // (ctdbctl_is_leader: it leads only while its lock helper holds the lock), all nodes in
 // parallel about every 500 ms. A node that does not answer (frozen, restarting) counts as no
 // claim: a frozen process can act on nothing. These scrapes also show the metrics endpoint
-// answering during the chaos (counted in the summary).
+// answering during the chaos (counted in the summary), and tell when a node was out of the
+// cluster in its peers' eyes (for the volatile RSN check).
 import {execFile} from 'node:child_process'
 import {promisify} from 'node:util'
 import type {ChaosContext} from '../context.js'
@@ -11,6 +12,7 @@ import {metricValue, parseMetrics} from './prometheus.js'
 
 const run = promisify(execFile)
 const INTERVAL_MS = 500
+const INACTIVE = new Set(['DISCONNECTED', 'BANNED', 'STOPPED'])
 
 /** One node's metrics, fetched inside its namespace (reachable even when its links are cut). */
 export async function scrapeInNamespace(ctx: ChaosContext, pnn: number): Promise<string | undefined> {
@@ -48,7 +50,14 @@ export class LockSampler {
   private async sample(): Promise<void> {
     const nodes = this.ctx.lc.lab.nodes.map((n) => n.index)
     const texts = await Promise.all(nodes.map((pnn) => scrapeInNamespace(this.ctx, pnn)))
-    const claims = nodes.filter((_, i) => texts[i] !== undefined && metricValue(parseMetrics(texts[i]!), 'ctdbctl_is_leader') === 1)
+    const now = Date.now()
+    const parsed = texts.map((t) => (t === undefined ? undefined : parseMetrics(t)))
+    const claims = nodes.filter((_, i) => parsed[i] !== undefined && metricValue(parsed[i]!, 'ctdbctl_is_leader') === 1)
+    for (const [i, m] of parsed.entries()) {
+      for (const s of m ?? []) {
+        if (s.name === 'ctdbctl_node_flag' && s.value === 1 && INACTIVE.has(s.labels.flag) && Number(s.labels.node_pnn) !== nodes[i]) this.ctx.lastSeenInactive.set(Number(s.labels.node_pnn), now)
+      }
+    }
     this.ctx.rec.check('single-lock-holder', claims.length <= 1, `nodes ${claims.join(', ')} all report holding the cluster lock`)
   }
 }

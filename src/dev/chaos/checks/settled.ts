@@ -2,7 +2,8 @@
 // (bounded): every node answers `status` and agrees on one leader, no node has a flag, every
 // public address is assigned; each address is configured in exactly one node namespace, the one
 // `status` names; it answers from the client namespace, served by that node; and each daemon's
-// metrics say the same as its `status`. Not getting there within the bound is a violation of
+// metrics say the same as its `status`; with database clients running, every committed
+// persistent transaction is on every node. Not getting there within the bound is a violation of
 // each invariant still failing, with what was last seen.
 import {ClusterClient} from '../../../client/cluster-client.js'
 import type {ClusterState} from '../../../cluster/state.js'
@@ -13,7 +14,7 @@ import {metricValue, parseMetrics} from './prometheus.js'
 
 type Problems = Record<string, string | undefined>
 
-export const SETTLED_INVARIANTS = ['cluster-agrees', 'address-held-once', 'address-answers', 'metrics-match-status'] as const
+export const SETTLED_INVARIANTS = ['cluster-agrees', 'address-held-once', 'address-answers', 'metrics-match-status', 'persistent-committed'] as const
 
 async function statuses(ctx: ChaosContext): Promise<ClusterState[]> {
   const client = await ClusterClient.connect({cluster: ctx.lc.cluster, nats: {servers: ctx.lc.nats.map((s) => s.url)}}, 2000)
@@ -91,6 +92,7 @@ async function observe(ctx: ChaosContext): Promise<Problems> {
     'address-held-once': await heldOnce(ctx, states[0]),
     'address-answers': await answers(ctx, states[0]),
     'metrics-match-status': await metricsMatch(ctx, states),
+    'persistent-committed': await ctx.lostCommits?.().catch((e: Error) => `reading the databases: ${e.message}`),
   }
 }
 
@@ -109,7 +111,7 @@ export async function checkSettled(ctx: ChaosContext, timeoutMs: number): Promis
     await new Promise((r) => setTimeout(r, 500))
   }
   // When the nodes never agreed, the other invariants had nothing to be checked against.
-  const checked = problems['cluster-agrees'] === undefined ? SETTLED_INVARIANTS : (['cluster-agrees'] as const)
+  const checked = problems['cluster-agrees'] !== undefined ? (['cluster-agrees'] as const) : SETTLED_INVARIANTS.filter((n) => n !== 'persistent-committed' || ctx.lostCommits)
   for (const name of checked) ctx.rec.check(name, problems[name] === undefined, `not settled within ${timeoutMs} ms: ${problems[name]}`)
   return Date.now() - started
 }
