@@ -1,4 +1,5 @@
 // The chaos suite's pure parts: seeded randomness that replays, the metrics text parser, the summary table.
+import {judgeRsn} from '../../src/dev/chaos/checks/databases.js'
 import {parseMetrics, metricValue} from '../../src/dev/chaos/checks/prometheus.js'
 import {mulberry32} from '../../src/dev/chaos/prng.js'
 import {formatSummary} from '../../src/dev/chaos/recorder.js'
@@ -40,4 +41,16 @@ test('the summary table lists faults, checks and every violation', () => {
   expect(table).toMatch(/fault kill-daemon\s+2/)
   expect(table).toMatch(/violations\s+1/)
   expect(table).toContain('VIOLATION T no-crash: daemon n1 exited')
+})
+
+test('volatile RSN: older is a violation unless the newest copy\'s node was seen inactive after it was seen', () => {
+  const floor = {rsn: 28, pnn: 1, at: 1000}
+  expect(judgeRsn(5, undefined, undefined)).toBe('ok')
+  expect(judgeRsn(28, floor, undefined)).toBe('ok')
+  expect(judgeRsn(30, floor, 2000)).toBe('ok')
+  expect(judgeRsn(27, floor, undefined)).toBe('violation')
+  // Inactive before the newest copy was seen does not excuse losing it.
+  expect(judgeRsn(27, floor, 999)).toBe('violation')
+  expect(judgeRsn(27, floor, 1000)).toBe('revert')
+  expect(judgeRsn(27, floor, 5000)).toBe('revert')
 })

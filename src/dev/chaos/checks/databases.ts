@@ -24,6 +24,22 @@ const VOLATILE_KEYS = 4
 
 class Timeout extends Error {}
 
+/** The newest RSN seen of a volatile key: on which node (its data master then) and when. */
+export interface NewestCopy {
+  rsn: number
+  pnn: number
+  at: number
+}
+
+/**
+ * A fetchLock's RSN against the newest seen before it started: older is a violation, unless the
+ * node holding the newest copy was seen inactive since (`inactiveAt`), which makes it a revert.
+ */
+export function judgeRsn(rsn: number, floor: NewestCopy | undefined, inactiveAt: number | undefined): 'ok' | 'revert' | 'violation' {
+  if (!floor || rsn >= floor.rsn) return 'ok'
+  return inactiveAt !== undefined && inactiveAt >= floor.at ? 'revert' : 'violation'
+}
+
 function bounded<T>(p: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Timeout(`${what}: no answer in ${OP_TIMEOUT_MS} ms`)), OP_TIMEOUT_MS)))
@@ -41,8 +57,7 @@ export interface DbCounts {
 export class DbWorkload {
   readonly committed = new Map<string, string>()
   readonly counts: DbCounts = {commits: 0, volatileUpdates: 0, revertsAfterNodeLoss: 0, failedOps: 0}
-  /** Newest RSN seen of each volatile key, on which node (its data master then) and when. */
-  private readonly newest = new Map<string, {rsn: number; pnn: number; at: number}>()
+  private readonly newest = new Map<string, NewestCopy>()
   private running = false
   private loops: Promise<void>[] = []
 
@@ -104,16 +119,17 @@ export class DbWorkload {
     }
   }
 
-  private observe(key: string, rsn: number, pnn: number, floor: {rsn: number; pnn: number; at: number} | undefined): void {
+  private observe(key: string, rsn: number, pnn: number, floor: NewestCopy | undefined): void {
+    const verdict = judgeRsn(rsn, floor, floor && this.ctx.lastSeenInactive.get(floor.pnn))
     const what = `fetchLock of ${key} on n${pnn} returned RSN ${rsn}, older than ${floor?.rsn} seen on n${floor?.pnn} before it started`
-    if (floor && rsn < floor.rsn && (this.ctx.lastSeenInactive.get(floor.pnn) ?? 0) >= floor.at) {
+    if (verdict === 'revert') {
       this.counts.revertsAfterNodeLoss++
-      this.ctx.rec.event('volatile-revert', {detail: `${what}; n${floor.pnn} has left the cluster since`})
+      this.ctx.rec.event('volatile-revert', {detail: `${what}; n${floor!.pnn} has left the cluster since`})
     } else {
-      this.ctx.rec.check('volatile-rsn', !floor || rsn >= floor.rsn, what)
+      this.ctx.rec.check('volatile-rsn', verdict === 'ok', what)
     }
     // After a revert the surviving copy is the newest there is.
-    if (!floor || rsn > floor.rsn || (this.ctx.lastSeenInactive.get(floor.pnn) ?? 0) >= floor.at) this.newest.set(key, {rsn, pnn, at: Date.now()})
+    if (verdict === 'revert' || !floor || rsn > floor.rsn) this.newest.set(key, {rsn, pnn, at: Date.now()})
   }
 
   /** Committed transactions missing or different on a node (undefined: none). */
