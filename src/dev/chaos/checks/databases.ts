@@ -5,7 +5,7 @@
 // back to an older sequence number": each fetchLock's RSN is at least the highest RSN of that
 // key seen by an operation that completed before this one started (so concurrent operations
 // on other nodes cannot make a false report) — except when the node that held that newest copy
-// has since been out of the cluster in its peers' eyes: as in CTDB, a volatile recovery without
+// has since been out of the cluster in the eyes of a peer that sees a majority: as in CTDB, a volatile recovery without
 // it keeps the newest surviving copy (counted as a revert, logged, not a violation). Operations are bounded: a stuck one (frozen or
 // isolated daemon) is abandoned and its connection dropped, and an unfinished commit is neither
 // counted as committed nor as lost.
@@ -19,6 +19,7 @@ export const VOLATILE_DB = 'chaos_volatile.tdb'
 export const DATABASES_SPEC = `  databases:\n    - {name: ${PERSISTENT_DB}, kind: persistent}\n    - {name: ${VOLATILE_DB}, kind: volatile}\n`
 const OP_TIMEOUT_MS = 5000
 const PAUSE_MS = 250
+const INACTIVE_GRACE_MS = 1500
 /** Few volatile keys shared by every node, so records keep migrating. */
 const VOLATILE_KEYS = 4
 
@@ -110,7 +111,7 @@ export class DbWorkload {
     const floor = this.newest.get(key)
     const rec = await bounded(c.fetchLock(VOLATILE_DB, key), `fetchLock on n${pnn}`)
     try {
-      this.observe(key, rec.header.rsn, pnn, floor)
+      await this.observe(key, rec.header.rsn, pnn, floor)
       await bounded(rec.store(`${pnn}:${i}`), `store on n${pnn}`)
       this.counts.volatileUpdates++
     } catch (e) {
@@ -119,8 +120,13 @@ export class DbWorkload {
     }
   }
 
-  private observe(key: string, rsn: number, pnn: number, floor: NewestCopy | undefined): void {
-    const verdict = judgeRsn(rsn, floor, floor && this.ctx.lastSeenInactive.get(floor.pnn))
+  private async observe(key: string, rsn: number, pnn: number, floor: NewestCopy | undefined): Promise<void> {
+    let verdict = judgeRsn(rsn, floor, floor && this.ctx.lastSeenInactive.get(floor.pnn))
+    if (verdict === 'violation') {
+      // Peers are sampled every 500 ms: give the sampler time to see a departure that came first.
+      await new Promise((r) => setTimeout(r, INACTIVE_GRACE_MS))
+      verdict = judgeRsn(rsn, floor, floor && this.ctx.lastSeenInactive.get(floor.pnn))
+    }
     const what = `fetchLock of ${key} on n${pnn} returned RSN ${rsn}, older than ${floor?.rsn} seen on n${floor?.pnn} before it started`
     if (verdict === 'revert') {
       this.counts.revertsAfterNodeLoss++

@@ -54,9 +54,10 @@ export class LockSampler {
     const parsed = texts.map((t) => (t === undefined ? undefined : parseMetrics(t)))
     const claims = nodes.filter((_, i) => parsed[i] !== undefined && metricValue(parsed[i]!, 'ctdbctl_is_leader') === 1)
     for (const [i, m] of parsed.entries()) {
-      for (const s of m ?? []) {
-        if (s.name === 'ctdbctl_node_flag' && s.value === 1 && INACTIVE.has(s.labels.flag) && Number(s.labels.node_pnn) !== nodes[i]) this.ctx.lastSeenInactive.set(Number(s.labels.node_pnn), now)
-      }
+      const inactive = (m ?? []).filter((x) => x.name === 'ctdbctl_node_flag' && x.value === 1 && INACTIVE.has(x.labels.flag) && Number(x.labels.node_pnn) !== nodes[i])
+      // Only a node that sees a majority counts: an isolated node sees everyone else disconnected.
+      if (new Set(inactive.map((x) => x.labels.node_pnn)).size >= nodes.length / 2) continue
+      for (const x of inactive) this.ctx.lastSeenInactive.set(Number(x.labels.node_pnn), now)
     }
     this.ctx.rec.check('single-lock-holder', claims.length <= 1, `nodes ${claims.join(', ')} all report holding the cluster lock`)
   }
