@@ -6,7 +6,7 @@ import {mkdirSync} from 'node:fs'
 import type {Logger} from 'pino'
 import type {Msg, NatsConnection, Subscription} from '@nats-io/transport-node'
 import {canLead, decideWithoutLock} from '../cluster/leadership.js'
-import {flagBits, INACTIVE_MASK, type ClusterState, type NodeFlag} from '../cluster/state.js'
+import {flagBits, INACTIVE_MASK, type ClusterState, type NodeFlag, type RecoveryRecord} from '../cluster/state.js'
 import {canHost, type Holder} from '../cluster/takeover.js'
 import {loadConfigText} from '../config/index.js'
 import type {ClusterConfig, NodeConfig} from '../config/model.js'
@@ -54,6 +54,8 @@ type Reply = {changed: boolean; message?: string; events?: EventResult[]} | {err
 export class NodeDaemon {
   readonly pnn: number
   readonly metrics: DaemonMetrics
+  /** The last database recovery this node led. */
+  private lastRecovery?: RecoveryRecord
   private config: ClusterConfig
   private self: NodeConfig
   private readonly log: Logger
@@ -132,7 +134,12 @@ export class NodeDaemon {
       this.nc.subscribe(s.controlTo(this.pnn), {callback: (_e, m) => this.safely('control', () => void this.onControl(m, {kind: 'node', sender: controlSender(m.subject)}))}),
       this.nc.subscribe(s.status, {queue: STATUS_QUEUE, callback: (_e, m) => this.safely('status', () => m.respond(encode(this.reply({changed: false}))))}),
     ]
-    this.db = createDatabaseService({nc: this.nc, cluster: this.config.name, pnn: this.pnn, dataDir: this.options.dataDir, log: this.log.child({component: 'db'}), ban: (pnn) => this.send(pnn, {v: 1, op: 'ban', seconds: Math.round(this.config.tunables.banPeriodMs / 1000)}, 5000)})
+    this.db = createDatabaseService({nc: this.nc, cluster: this.config.name, pnn: this.pnn, dataDir: this.options.dataDir, log: this.log.child({component: 'db'}), ban: (pnn) => this.send(pnn, {v: 1, op: 'ban', seconds: Math.round(this.config.tunables.banPeriodMs / 1000)}, 5000),
+      onRecovery: (record) => {
+        this.lastRecovery = record
+        this.metrics.recordRecovery(record.durationMs, record.ok)
+      },
+    })
     await this.db.start(this.config.databases)
     this.clients = await startClientSurface({nc: this.nc, cluster: this.config.name, pnn: this.pnn, dataDir: this.options.dataDir, nodes: () => this.snapshot().nodes, socket: this.options.socket, db: this.db, log: this.log.child({component: 'clients'})})
     this.ip.start()
@@ -197,6 +204,7 @@ export class NodeDaemon {
       nodes: this.config.nodes.map((n) => ({pnn: n.pnn, name: n.name, address: n.address, flags: this.observedFlags(n), ...this.nodeReport(n.pnn)})),
       publicAddresses: this.config.publicAddresses.map((pa) => ({address: pa.address, pnn: this.holderOf(pa.address, holders)})),
       ...(this.takeover.last ? {lastTakeoverRun: this.takeover.last} : {}),
+      ...(this.lastRecovery ? {lastRecovery: this.lastRecovery} : {}),
     }
   }
 

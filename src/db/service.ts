@@ -3,6 +3,7 @@
 // leader, the recovery trigger.
 import type {NatsConnection} from '@nats-io/transport-node'
 import type {Logger} from 'pino'
+import type {RecoveryRecord} from '../cluster/state.js'
 import type {DatabaseApi, DbInfo, DbKind, FetchLockResult, OwnerId, RecordHeader, TraverseRecord} from './api.js'
 import {vnnMap} from './merge.js'
 import {DbNode} from './node-state.js'
@@ -30,6 +31,8 @@ export interface DatabaseServiceOptions {
   /** Bans a node that keeps failing recoveries (the daemon's ban control). */
   ban?: (pnn: number) => Promise<void>
   pageBytes?: number
+  /** After every recovery this node led, successful or not (status, metrics). */
+  onRecovery?: (record: RecoveryRecord) => void
 }
 
 /** What the daemon tells the service at every evaluation. */
@@ -250,16 +253,21 @@ export class DatabaseService implements DatabaseApi {
     this.recovering = true
     this.recoveryWanted = false
     const participants = view.participants.includes(this.pnn) ? view.participants : [...view.participants, this.pnn]
+    const startedAt = new Date()
+    const report = (ok: boolean, error?: string) =>
+      this.options.onRecovery?.({startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime(), ok, ...(error ? {error} : {})})
     this.recovery
       .recover(participants, (active) => vnnMap(active, view.lmasterCapable, this.pnn))
       .then((result) => {
         this.lastRecovery = result
         this.recoveredKey = result.excluded.length === 0 ? key : ''
         this.options.log.info(result, 'database recovery finished')
+        report(true)
         if (result.excluded.length > 0) this.retryLater()
       })
       .catch((e: Error) => {
         this.options.log.error({err: e.message}, 'database recovery failed; retrying')
+        report(false, e.message)
         this.retryLater()
       })
       .finally(() => {

@@ -79,7 +79,7 @@ test('every daemon\'s /metrics matches its status --json', async () => {
   for (const d of tc.sandbox.daemons) await expectMetricsMatchStatus(d.pnn)
 }, 30_000)
 
-test('the leader counts its takeover runs and status shows the last one with its duration', async () => {
+test('the leader counts its takeover runs and recoveries; status shows the last of each with its duration', async () => {
   const state = await statusOf(0)
   const leader = state.leader!
   const samples = await scrape(leader)
@@ -91,7 +91,11 @@ test('the leader counts its takeover runs and status shows the last one with its
   const m = /^Last takeover run:(\d+) OK in (\d+\.\d{3}) seconds at (\S+) \((.+)\)$/m.exec(human.stdout)
   expect(m).not.toBeNull()
   expect(Number(m![1])).toBeGreaterThanOrEqual(1)
-  expect(human.stdout).not.toContain('Last recovery:') // no database recovery has run
+  // The leader recovered the databases when the cluster formed: status and the counters agree.
+  expect(human.stdout).toMatch(/^Last recovery:OK in \d+\.\d{3} seconds at \S+$/m)
+  const recoveries = value(samples, 'ctdbctl_recoveries_total', {result: 'ok'})[0]
+  expect(recoveries).toBeGreaterThanOrEqual(1)
+  expect(value(samples, 'ctdbctl_recovery_duration_seconds_count')).toEqual([recoveries + (value(samples, 'ctdbctl_recoveries_total', {result: 'failed'})[0] ?? 0)])
   // Followers ran none.
   for (const d of tc.sandbox.daemons.filter((x) => x.pnn !== leader)) expect(value(await scrape(d.pnn), 'ctdbctl_takeover_runs_total', {result: 'ok'})).toEqual([0])
 }, 30_000)
