@@ -23,8 +23,6 @@ const INACTIVE_GRACE_MS = 1500
 /** Few volatile keys shared by every node, so records keep migrating. */
 const VOLATILE_KEYS = 4
 
-class Timeout extends Error {}
-
 /** The newest RSN seen of a volatile key: on which node (its data master then) and when. */
 export interface NewestCopy {
   rsn: number
@@ -43,7 +41,7 @@ export function judgeRsn(rsn: number, floor: NewestCopy | undefined, inactiveAt:
 
 function bounded<T>(p: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
-  const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Timeout(`${what}: no answer in ${OP_TIMEOUT_MS} ms`)), OP_TIMEOUT_MS)))
+  const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer in ${OP_TIMEOUT_MS} ms`)), OP_TIMEOUT_MS)))
   return Promise.race([p, t]).finally(() => clearTimeout(timer))
 }
 
@@ -56,7 +54,8 @@ export interface DbCounts {
 }
 
 export class DbWorkload {
-  readonly committed = new Map<string, string>()
+  /** key → value and when its commit resolved. */
+  readonly committed = new Map<string, {value: string; at: string}>()
   readonly counts: DbCounts = {commits: 0, volatileUpdates: 0, revertsAfterNodeLoss: 0, failedOps: 0}
   private readonly newest = new Map<string, NewestCopy>()
   private running = false
@@ -85,8 +84,9 @@ export class DbWorkload {
         client ??= await bounded(CtdbClient.connect(this.socket(pnn)), `connect to n${pnn}`)
         await this.persistentOp(client, pnn, i)
         await this.volatileOp(client, pnn, i)
-      } catch {
+      } catch (e) {
         this.counts.failedOps++
+        this.ctx.rec.event('db-op-failed', {pnn, op: i, error: (e as Error).message})
         const old = client
         client = undefined
         void old?.close().catch(() => undefined)
@@ -102,7 +102,7 @@ export class DbWorkload {
     const tx = await bounded(c.transaction(PERSISTENT_DB), `transaction on n${pnn}`)
     await bounded(tx.put(key, value), `put on n${pnn}`)
     await bounded(tx.commit(), `commit on n${pnn}`)
-    this.committed.set(key, value)
+    this.committed.set(key, {value, at: new Date().toISOString()})
     this.counts.commits++
   }
 
@@ -147,8 +147,8 @@ export class DbWorkload {
       try {
         const seen = new Map<string, string>()
         for await (const r of c.traverse(PERSISTENT_DB)) seen.set(r.key.toString(), r.data.toString())
-        const lost = committed.filter(([k, v]) => seen.get(k) !== v)
-        if (lost.length > 0) return `n${n.index} lacks ${lost.length} of ${committed.length} committed transactions, e.g. ${lost.slice(0, 3).map(([k, v]) => `${k}=${v} (has ${seen.get(k) ?? 'nothing'})`).join(', ')}`
+        const lost = committed.filter(([k, c]) => seen.get(k) !== c.value)
+        if (lost.length > 0) return `n${n.index} lacks ${lost.length} of ${committed.length} committed transactions, e.g. ${lost.slice(0, 3).map(([k, c]) => `${k}=${c.value} committed at ${c.at} (has ${seen.get(k) ?? 'nothing'})`).join(', ')}`
       } finally {
         await c.close().catch(() => undefined)
       }
