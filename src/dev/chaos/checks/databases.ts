@@ -134,8 +134,9 @@ export class DbWorkload {
     } else {
       this.ctx.rec.check('volatile-rsn', verdict === 'ok', what)
     }
-    // After a revert the surviving copy is the newest there is.
-    if (verdict === 'revert' || !floor || rsn > floor.rsn) this.newest.set(key, {rsn, pnn, at: Date.now()})
+    // After a revert (or a reported violation) the copy handed out is the one to follow: one
+    // lost update is reported once, not again by every later operation on that key.
+    if (verdict !== 'ok' || !floor || rsn > floor.rsn) this.newest.set(key, {rsn, pnn, at: Date.now()})
   }
 
   /** Committed transactions missing or different on a node (undefined: none). */
