@@ -8,7 +8,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {ClusterClient} from '../client/cluster-client.js'
-import {startNatsServers, stopNatsServers, stopProcess, type NatsServerHandle} from './nats-servers.js'
+import {restartNatsServer, startNatsServers, stopNatsServers, stopProcess, type NatsServerHandle} from './nats-servers.js'
 import {createNetLab, destroyNetLab, nsExec, type NetLab} from './netlab.js'
 
 const CLI = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
@@ -20,6 +20,8 @@ export interface LabClusterOptions {
   /** Extra YAML under spec (tunables, ipAllocation, cluster lock…). */
   extraSpec?: string
   name?: string
+  /** Every daemon serves Prometheus metrics on 0.0.0.0:PORT inside its namespace. */
+  metricsPort?: number
 }
 
 export const SERVICE_PORT = 8445
@@ -43,6 +45,8 @@ export interface LabCluster {
   publicAddresses: string[]
   client(): Promise<ClusterClient>
   startDaemon(pnn: number): LabDaemon
+  /** Starts a killed nats-server of node `index` again, same argv and store, and waits until healthy. */
+  restartNats(index: number): Promise<NatsServerHandle>
   /** Which node answers on each public address, seen from the client namespace (null = nobody). */
   probe(): Promise<Record<string, string | null>>
   /** Starts a watcher in the client namespace printing answer changes (see scripts/lab-client.mjs). */
@@ -66,7 +70,7 @@ export async function createLabCluster(options: LabClusterOptions): Promise<LabC
     mkdirSync(dataDir, {recursive: true})
     const log = join(dataDir, 'daemon.log')
     const out = openSync(log, 'a')
-    const child = spawn('ip', ['netns', 'exec', node.ns, process.execPath, CLI, 'daemon', '--config', configFile, '--node', `n${pnn}`, '--data-dir', dataDir, '--nats-server', nats[pnn].url, '--ip-driver', 'iproute2'], {
+    const child = spawn('ip', ['netns', 'exec', node.ns, process.execPath, CLI, 'daemon', '--config', configFile, '--node', `n${pnn}`, '--data-dir', dataDir, '--nats-server', nats[pnn].url, '--ip-driver', 'iproute2', ...(options.metricsPort === undefined ? [] : ['--metrics-listen', `0.0.0.0:${options.metricsPort}`])], {
       stdio: ['ignore', out, out],
     })
     const d = {pnn, ns: node.ns, pid: child.pid!, process: child, log}
@@ -118,6 +122,10 @@ export async function createLabCluster(options: LabClusterOptions): Promise<LabC
     publicAddresses,
     client: () => ClusterClient.connect({cluster, nats: {servers: nats.map((s) => s.url)}}, 3000),
     startDaemon,
+    restartNats: async (index) => {
+      nats[index] = await restartNatsServer(nats[index])
+      return nats[index]
+    },
     probe: async () => JSON.parse(await nsExec(lab.client.ns, [process.execPath, join(SCRIPTS, 'lab-client.mjs'), 'once', String(SERVICE_PORT), ...publicAddresses])) as Record<string, string | null>,
     watch: () => {
       const w = spawn('ip', ['netns', 'exec', lab.client.ns, process.execPath, join(SCRIPTS, 'lab-client.mjs'), 'watch', String(SERVICE_PORT), ...publicAddresses], {stdio: ['ignore', 'pipe', 'ignore']})

@@ -18,6 +18,8 @@ export interface NatsServerInfo {
 
 export interface NatsServerHandle extends NatsServerInfo {
   process: ChildProcess
+  /** How it was spawned (program and argv), to start it again after a kill. */
+  spawnArgs: [string, string[]]
 }
 
 export interface StartNatsOptions {
@@ -77,15 +79,9 @@ export async function startNatsServers(options: StartNatsOptions): Promise<NatsS
       argv.push(...(options.extraArgs?.(i) ?? []))
       const program = options.binary ?? 'nats-server'
       const ns = options.placement?.[i].ns
-      const child = ns
-        ? spawn('ip', ['netns', 'exec', ns, program, ...argv], {stdio: 'ignore', detached: options.detached === true})
-        : spawn(program, argv, {stdio: 'ignore', detached: options.detached === true})
-      if (options.detached) child.unref()
-      await new Promise<void>((resolve, reject) => {
-        child.once('spawn', resolve)
-        child.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? new NatsServerMissingError() : e))
-      })
-      handles.push({name, host: host(i), pid: child.pid!, clientPort: ports[i].client, clusterPort: ports[i].cluster, monitorPort: ports[i].monitor, url: `nats://${host(i)}:${ports[i].client}`, storeDir, process: child})
+      const spawnArgs: [string, string[]] = ns ? ['ip', ['netns', 'exec', ns, program, ...argv]] : [program, argv]
+      const child = await spawnServer(spawnArgs, options.detached === true)
+      handles.push({name, host: host(i), pid: child.pid!, clientPort: ports[i].client, clusterPort: ports[i].cluster, monitorPort: ports[i].monitor, url: `nats://${host(i)}:${ports[i].client}`, storeDir, process: child, spawnArgs})
     }
     await Promise.all(handles.map((h) => waitHealthy(h, options.readyTimeoutMs ?? 15_000)))
     return handles
@@ -93,6 +89,24 @@ export async function startNatsServers(options: StartNatsOptions): Promise<NatsS
     await stopNatsServers(handles)
     throw e
   }
+}
+
+async function spawnServer([program, argv]: [string, string[]], detached: boolean): Promise<ChildProcess> {
+  const child = spawn(program, argv, {stdio: 'ignore', detached})
+  if (detached) child.unref()
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve)
+    child.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? new NatsServerMissingError() : e))
+  })
+  return child
+}
+
+/** Starts a stopped server again with the same argv and store (chaos: a killed server returns). */
+export async function restartNatsServer(handle: NatsServerHandle, readyTimeoutMs = 30_000): Promise<NatsServerHandle> {
+  const child = await spawnServer(handle.spawnArgs, false)
+  const restarted = {...handle, pid: child.pid!, process: child}
+  await waitHealthy(restarted, readyTimeoutMs)
+  return restarted
 }
 
 /** Waits until the server answers /healthz with JetStream ready (a meta leader exists). */

@@ -96,7 +96,7 @@ export async function sandboxUp(options: UpOptions): Promise<Sandbox> {
     cluster,
     configFile: join(dir, 'cluster.yaml'),
     createdDir,
-    nats: nats.map(({process: _p, ...info}) => info),
+    nats: nats.map(({process: _p, spawnArgs: _s, ...info}) => info),
     daemons: [],
     ...(credsDir ? {credsDir} : {}),
     ...(options.metrics ? {metricsPorts: await Promise.all(nodes.map(() => freePort()))} : {}),

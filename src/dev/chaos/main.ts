@@ -1,0 +1,47 @@
+// `npm run chaos -- --minutes N [--seed S] [--nodes 3] [--log FILE]`: a standalone chaos run
+// (root). Prints the summary as one JSON line and a table; exits 1 on any violation.
+import {parseArgs} from 'node:util'
+import {formatSummary} from './recorder.js'
+import {runChaos} from './runner.js'
+
+const {values} = parseArgs({
+  options: {
+    minutes: {type: 'string', default: '10'},
+    seed: {type: 'string'},
+    nodes: {type: 'string', default: '3'},
+    log: {type: 'string'},
+    quiet: {type: 'boolean', default: false},
+  },
+})
+
+function positive(name: string, text: string, min: number): number {
+  const n = Number(text)
+  if (!Number.isFinite(n) || n < min) {
+    console.error(`--${name} must be a number of at least ${min} (got "${text}")`)
+    process.exit(2)
+  }
+  return n
+}
+
+const minutes = positive('minutes', values.minutes, 0)
+const nodes = Math.floor(positive('nodes', values.nodes, 3))
+const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Math.floor(positive('seed', values.seed, 0))
+const logFile = values.log ?? `chaos-${seed}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`
+console.error(`chaos: seed ${seed}, ${nodes} nodes, ${minutes} min, log ${logFile} (replay: npm run chaos -- --seed ${seed} --nodes ${nodes} --minutes ${minutes})`)
+
+const stop = new AbortController()
+process.on('SIGINT', () => {
+  if (stop.signal.aborted) process.exit(130)
+  stop.abort()
+  console.error('chaos: interrupted, ending after the current fault (again to quit at once, leaving the lab behind)')
+})
+
+try {
+  const summary = await runChaos({seed, nodes, durationMs: minutes * 60_000, logFile, signal: stop.signal, echo: values.quiet ? undefined : (line) => console.error(line)})
+  console.log(JSON.stringify(summary))
+  console.log(formatSummary(summary))
+  process.exit(summary.violations.length === 0 ? 0 : 1)
+} catch (e) {
+  console.error(`chaos: ${(e as Error).message}`)
+  process.exit(2)
+}
