@@ -39,11 +39,16 @@ export class DbNode {
 
   constructor(readonly pnn: number, readonly dataDir: string, readonly transport: DbTransport, readonly log: Logger) {}
 
+  /** Frozen for recovery or fenced: no client work may start. */
+  get halted(): boolean {
+    return this.frozen || this.fenced
+  }
+
   /** Resolves once this node is thawed (at once when it is). */
   async ready(): Promise<void> {
     for (;;) {
       if (this.closed) throw new Error(`the database service of node ${this.pnn} has stopped`)
-      if (!this.frozen && !this.fenced) return
+      if (!this.halted) return
       await new Promise<void>((resolve) => this.thawWaiters.push(resolve))
     }
   }

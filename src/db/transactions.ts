@@ -90,7 +90,7 @@ export class Transactions {
     try {
       if (tx.writes.size === 0) return {seqnum: await tx.db.seqnum()}
       for (;;) {
-        if (n.frozen || tx.gen !== n.generation) Object.assign(tx, await this.lock(tx.db.name, tx.token))
+        if (n.halted || tx.gen !== n.generation) Object.assign(tx, await this.lock(tx.db.name, tx.token))
         const old = await tx.db.seqnum()
         if (old !== tx.startSeqnum) throw new Error(`transaction on ${tx.db.name} not committed: another commit (sequence number ${old}) came first after a recovery; start it again`)
         const seqnum = old + 1
@@ -163,9 +163,9 @@ export class Transactions {
 
   private async committedAfterRecovery(tx: Tx, seqnum: number, commitId: number, why: string): Promise<boolean> {
     const n = this.node
-    if (!n.frozen) await this.requestRecovery(`commit of ${tx.db.name} failed: ${why}`).catch(() => undefined)
+    if (!n.halted) await this.requestRecovery(`commit of ${tx.db.name} failed: ${why}`).catch(() => undefined)
     const deadline = performance.now() + 120_000
-    while (n.frozen || n.generation === tx.gen) {
+    while (n.halted || n.generation === tx.gen) {
       if (performance.now() > deadline) throw new Error(`transaction on ${tx.db.name}: no recovery after a failed commit (${why})`)
       await n.nextThaw(1000)
       await n.ready()

@@ -48,13 +48,13 @@ export class VolatileRecords {
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(100, attempt * 2)))
       // Thawed is the common case: no await, so no extra microtask per request.
-      if (n.frozen) await n.ready()
+      if (n.halted) await n.ready()
       const db = n.db(name, VOLATILE)
       const gen = n.generation
       const release = await this.recordLocks.acquire(lockKey(name, key))
       let handed = false
       try {
-        if (n.frozen || gen !== n.generation) continue
+        if (n.halted || gen !== n.generation) continue
         n.enter()
         let value: Buffer | undefined
         try {
@@ -71,7 +71,7 @@ export class VolatileRecords {
         // (migration never changes data, so recovery finds the record's newest copy anyway).
         const stored = await this.migrateHere(db, key, gen, value !== undefined)
         // A freeze may have slipped in since the store: the record is safely here, but hand it out only when thawed.
-        if (stored === undefined || n.frozen || gen !== n.generation) continue
+        if (stored === undefined || n.halted || gen !== n.generation) continue
         handed = true
         return this.handle(owner, db, key, stored, release, true)
       } finally {
@@ -130,7 +130,7 @@ export class VolatileRecords {
     try {
       if (lmaster === n.pnn) return await this.lmasterStep(db, key, gen, n.pnn, existed)
       const reply = await n.untilFrozen(n.transport.request(lmaster, {op: 'migrate', db: db.name, kind: 'volatile', gen, to: n.pnn}, key, MIGRATE_TIMEOUT_MS))
-      if (!reply || n.frozen || gen !== n.generation) return undefined
+      if (!reply || n.halted || gen !== n.generation) return undefined
       return await this.adopt(db, key, reply.body, existed)
     } catch (e) {
       const err = e as Error

@@ -6,7 +6,7 @@ import {DbHarness} from './harness.js'
 let h: DbHarness
 
 beforeAll(async () => {
-  h = await DbHarness.start(3, [{name: 'fence.tdb', kind: 'persistent'}])
+  h = await DbHarness.start(3, [{name: 'fence.tdb', kind: 'persistent'}, {name: 'fence-v.tdb', kind: 'volatile'}])
 }, 60_000)
 
 afterAll(async () => {
@@ -19,6 +19,10 @@ const settledWithin = <T>(p: Promise<T>, ms: number) => Promise.race([p, new Pro
 
 test('a fenced node neither commits nor reads until the leader recovers it; then the waiting commit lands everywhere', async () => {
   const isolated = h.svc(2)
+  // A volatile record this node is data master of: fenced, it must not hand it out.
+  const mine = await isolated.fetchLock('o2', 'fence-v.tdb', b('r'))
+  await isolated.store('o2', mine.handle, b('1'))
+  isolated.release('o2', mine.handle)
   isolated.update({leader: false, leaderPnn: -1, quorate: false, generation: 1, participants: [2], lmasterCapable: () => true})
 
   const commit = (async () => {
@@ -27,15 +31,18 @@ test('a fenced node neither commits nor reads until the leader recovers it; then
     return isolated.transactionCommit('o2', tx)
   })()
   const read = isolated.fetch('fence.tdb', b('k'))
+  const locked = isolated.fetchLock('o2', 'fence-v.tdb', b('r'))
   // Nothing to wait for: the point is that neither completes while the node is fenced.
   expect(await settledWithin(commit, 1500)).toBe(pending)
   expect(await settledWithin(read, 10)).toBe(pending)
+  expect(await settledWithin(locked, 10)).toBe(pending)
   for (const p of [0, 1]) expect((await h.svc(p).fetch('fence.tdb', b('k'))).data).toBeUndefined()
 
   // Back in sight of the majority: it asks leader 0, whose recovery thaws it.
   const before = h.svc(0).lastRecovery
   isolated.update({leader: false, leaderPnn: 0, quorate: true, generation: 1, participants: [0, 1, 2], lmasterCapable: () => true})
   expect((await commit).seqnum).toBe(1)
+  isolated.release('o2', (await locked).handle)
   expect(h.svc(0).lastRecovery).not.toBe(before)
   for (const p of [0, 1, 2]) expect((await h.svc(p).fetch('fence.tdb', b('k'))).data?.toString()).toBe('v')
 }, 60_000)
