@@ -105,7 +105,7 @@ export class NodeDaemon {
     this.membership = new Membership(this.peerPnns(), this.deadAfterMs())
     this.flags = new LocalFlags(options.dataDir, () => this.onLocalFlagsChanged())
     this.lock = options.createLeaderLock(this.config, () => this.evaluate())
-    this.events = new EventService({config: this.config, pnn: this.pnn, nodeName: self.name, dataDir: options.dataDir, logger: this.log, setUnhealthy: (u) => this.flags.setUnhealthy(u), isActive: () => !this.isInactive()})
+    this.events = new EventService({config: this.config, pnn: this.pnn, nodeName: self.name, dataDir: options.dataDir, logger: this.log, setUnhealthy: (u) => this.flags.setUnhealthy(u), onMonitorResult: (unit, ok) => this.metrics.recordMonitorResult(unit, ok), isActive: () => !this.isInactive()})
     this.ip = new IpService({pnn: this.pnn, config: this.config, driver: options.ipDriver, logger: this.log, onChange: () => this.publishHeartbeat(), hooks: this.events})
     if (options.ipDriver === 'iproute2') this.groups = new GroupRoles({dataDir: options.dataDir, pnn: this.pnn, logger: this.log})
     this.takeover = new TakeoverCoordinator({

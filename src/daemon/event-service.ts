@@ -26,6 +26,8 @@ export interface EventServiceOptions {
   dataDir: string
   logger: Logger
   setUnhealthy: (unhealthy: boolean) => void
+  /** Every finished monitor of a script set or service (metrics). */
+  onMonitorResult?: (unit: string, ok: boolean) => void
   /** Monitors are skipped while the node is banned or stopped, as CTDB. */
   isActive: () => boolean
 }
@@ -268,6 +270,7 @@ export class EventService {
   private record(unit: string, outcome: 'ok' | 'failed' | 'cancelled', r: RunResult | EventResult): void {
     const wasHealthy = this.health.unitHealthy(unit)
     this.health.record(unit, outcome)
+    if (outcome !== 'cancelled') this.options.onMonitorResult?.(unit, outcome === 'ok')
     if (outcome === 'failed') this.log[wasHealthy && this.health.unitHealthy(unit) ? 'warn' : 'error']({unit, result: summary(r)}, `monitor of ${unit} failed`)
     this.updateHealth()
   }

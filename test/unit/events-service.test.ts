@@ -21,8 +21,8 @@ function config(extra: string): ClusterConfig {
   return r.config
 }
 
-function service(cfg: ClusterConfig, flags: boolean[]): EventService {
-  return new EventService({config: cfg, pnn: 0, nodeName: 'n0', dataDir: join(dir, 'data'), logger: pino({level: 'silent'}), setUnhealthy: (u) => flags.push(u), isActive: () => true})
+function service(cfg: ClusterConfig, flags: boolean[], monitors: [string, boolean][] = []): EventService {
+  return new EventService({config: cfg, pnn: 0, nodeName: 'n0', dataDir: join(dir, 'data'), logger: pino({level: 'silent'}), setUnhealthy: (u) => flags.push(u), onMonitorResult: (unit, ok) => monitors.push([unit, ok]), isActive: () => true})
 }
 
 test('with nothing to monitor the node is healthy as soon as it starts', async () => {
@@ -40,10 +40,12 @@ test('unhealthy until the first good monitor; a new event cancels a running moni
   writeFileSync(join(scripts, '10.slow.script'), `#!/bin/sh\n[ "$1" = monitor ] && [ -e ${dir}/slow ] && { echo hanging >> ${log}; exec sleep 20; }\necho "$*" >> ${log}\n`)
   chmodSync(join(scripts, '10.slow.script'), 0o755)
   const flags: boolean[] = []
-  const s = service(config(`  eventScripts: ${scripts}\n  tunables: {monitorInterval: 1s}\n`), flags)
+  const monitors: [string, boolean][] = []
+  const s = service(config(`  eventScripts: ${scripts}\n  tunables: {monitorInterval: 1s}\n`), flags, monitors)
   s.startup()
   expect(flags).toEqual([true])
   await waitFor('healthy after the first monitor', () => (flags.at(-1) === false ? true : undefined), 10_000)
+  expect(monitors[0]?.[1]).toBe(true) // the metrics hook saw the passing monitor
 
   writeFileSync(join(dir, 'slow'), '')
   await waitFor('a monitor hanging', () => (readFileSync(log, 'utf8').includes('hanging') ? true : undefined), 5000)
@@ -54,6 +56,7 @@ test('unhealthy until the first good monitor; a new event cancels a running moni
   expect(s.status('monitor')?.status).toBe('OK') // the cancelled monitor is not recorded
   expect(readFileSync(log, 'utf8')).toContain('takeip eth0 10.0.0.1 24\n')
   expect(flags.at(-1)).toBe(false) // the cancelled monitor changed nothing
+  expect(monitors.every(([, ok]) => ok)).toBe(true) // and was not reported as a result
   rmSync(join(dir, 'slow'))
   await s.shutdown()
   expect(readFileSync(log, 'utf8').trim().split('\n').at(-1)).toBe('shutdown')
