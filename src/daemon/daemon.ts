@@ -141,7 +141,7 @@ export class NodeDaemon {
       },
     })
     await this.db.start(this.config.databases)
-    this.clients = await startClientSurface({nc: this.nc, cluster: this.config.name, pnn: this.pnn, dataDir: this.options.dataDir, nodes: () => this.snapshot().nodes, socket: this.options.socket, db: this.db, log: this.log.child({component: 'clients'})})
+    this.clients = await startClientSurface({nc: this.nc, cluster: this.config.name, pnn: this.pnn, dataDir: this.options.dataDir, nodes: () => this.snapshot().nodes, socket: this.options.socket, db: this.db, onDbRequest: (db, op, ok) => this.metrics.recordDbOp(db, op, ok), log: this.log.child({component: 'clients'})})
     this.ip.start()
     this.ip.connected(this.nc)
     this.events.startup()

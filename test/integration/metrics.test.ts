@@ -110,6 +110,17 @@ test('after a ban the flags and holders in /metrics follow status', async () => 
   expect((await cli(['node', 'unban', String(target)])).code).toBe(0)
 }, 60_000)
 
+test('database requests on a node\'s socket are counted by database, operation and result', async () => {
+  const socket = {CTDBCTL_SOCKET: join(tc.sandbox.daemons[1].dataDir, 'ctdbd.socket')}
+  expect((await runCli(['db', 'attach', 'm.tdb', 'persistent'], {env: socket})).code).toBe(0)
+  expect((await runCli(['db', 'ptrans', 'm.tdb'], {env: socket, input: '"k" "v"\n'})).code).toBe(0)
+  expect((await runCli(['db', 'get', 'm.tdb', 'k'], {env: socket})).stdout).toBe('v')
+  const samples = await scrape(1)
+  expect(value(samples, 'ctdbctl_db_ops_total', {db: 'm.tdb', op: 'attach', result: 'ok'})).toEqual([1])
+  expect(value(samples, 'ctdbctl_db_ops_total', {db: 'm.tdb', op: 'fetch', result: 'ok'})).toEqual([1])
+  expect(value(samples, 'ctdbctl_db_ops_total', {db: 'm.tdb', op: 'txStart', result: 'ok'})).toEqual([1])
+}, 60_000)
+
 test('every daemon log line carries node, generation and revision', () => {
   for (const d of tc.sandbox.daemons) {
     const lines = readFileSync(d.log, 'utf8').split('\n').filter((l) => l.startsWith('{'))

@@ -22,6 +22,8 @@ export interface ClientSocketOptions extends SocketAccess {
   maxFrame?: number
   /** A client that lets this much output pile up unread is disconnected (default 256 MiB). */
   maxBacklog?: number
+  /** Every answered database request (metrics). */
+  onDbRequest?: (db: string, op: string, ok: boolean) => void
 }
 
 export class ClientSocketServer {
@@ -89,6 +91,7 @@ export class ClientSocketServer {
         throw new Error('every request needs a positive integer "id" and a string "op"')
       }
       void dispatch(ctx, frame.header, frame.parts).then((reply) => {
+        if (typeof frame.header.db === 'string') this.options.onDbRequest?.(frame.header.db, frame.header.op as string, reply.header.ok === true)
         // A lock or transaction granted after its client left would never be released otherwise.
         if (socket.destroyed) return release()
         try {

@@ -29,6 +29,7 @@ export interface ClientSurfaceOptions {
   socket?: SocketSettings
   db?: DatabaseApi
   log: Logger
+  onDbRequest?: (db: string, op: string, ok: boolean) => void
 }
 
 export interface ClientSurface {
@@ -55,6 +56,7 @@ export async function startClientSurface(o: ClientSurfaceOptions): Promise<Clien
     pnn: o.pnn,
     messaging,
     ...(o.db ? {db: o.db} : {}),
+    ...(o.onDbRequest ? {onDbRequest: o.onDbRequest} : {}),
     log: o.log,
   })
   messaging.start()
