@@ -6,6 +6,9 @@
 // pushing to the location master alone moves a third of the bytes on three nodes and leaves
 // the same single authoritative copy). Persistent/replicated: the copy of the node with the
 // highest sequence number is pushed to the others. Pages are at most `pageBytes` each.
+// The wipe and pushes fill a replacement copy on each node that becomes live only at thaw: an
+// attempt that fails after its wipe (or is superseded by another leader) leaves every node's
+// records in place for the next pull.
 // A node that fails a step is blamed (banning credits), left out, and the recovery restarted.
 import {randomInt} from 'node:crypto'
 import type {DbKind} from './api.js'

@@ -355,7 +355,8 @@ export class DatabaseService implements DatabaseApi {
       case 'freeze': {
         const gen = int(h, 'gen')
         this.transactions.locks.retryWaiters()
-        await n.freeze(gen, FREEZE_TIMEOUT_MS)
+        // A replacement copy an earlier recovery left unfinished must never become live.
+        await Promise.all([n.freeze(gen, FREEZE_TIMEOUT_MS), ...[...n.dbs.values()].map((db) => db.dropReplacement())])
         return {head: {dbs: [...n.dbs.values()].map((db) => ({name: db.name, kind: db.kind}))}}
       }
       case 'seqnum':
@@ -364,20 +365,27 @@ export class DatabaseService implements DatabaseApi {
       case 'pull':
         n.checkFrozenFor(int(h, 'gen'))
         return this.page(n.db(str(h, 'db')), h, Math.min(int(h, 'maxBytes'), PAGE_BYTES))
-      case 'wipe':
-        n.checkFrozenFor(int(h, 'gen'))
-        await n.db(str(h, 'db')).reset()
+      // The wipe and the pushes build a replacement copy; the live copy, which every pull
+      // reads, is replaced only at this recovery's thaw, so a recovery that stops half way
+      // (superseded by another leader, a node failing) loses nothing.
+      case 'wipe': {
+        const gen = int(h, 'gen')
+        n.checkFrozenFor(gen)
+        await n.db(str(h, 'db')).startReplacement(gen)
         return {}
+      }
       case 'push': {
-        n.checkFrozenFor(int(h, 'gen'))
+        const gen = int(h, 'gen')
+        n.checkFrozenFor(gen)
         const entries = decodePage(body)
         if (!entries) throw new BadRequest('malformed record page')
-        const db = n.db(str(h, 'db'))
-        await db.writeBatch(entries)
-        db.records += entries.length
+        await n.db(str(h, 'db')).writeReplacement(gen, entries)
         return {}
       }
       case 'thaw': {
+        const gen = int(h, 'gen')
+        n.checkFrozenFor(gen)
+        await Promise.all([...n.dbs.values()].map((db) => db.commitReplacement(gen)))
         const participants = ints(h, 'participants')
         const recmaster = int(h, 'recmaster')
         if (recmaster === this.pnn) this.transactions.locks.dropHolders((token) => !participants.includes(Number(token.split(':')[0])))

@@ -1,8 +1,8 @@
 // One database on this node: a LevelDB directory (classic-level) of key → header+data values.
 // Volatile and replicated databases are wiped when opened; persistent ones are kept.
 import {createHash} from 'node:crypto'
-import {mkdir, rm} from 'node:fs/promises'
-import {dirname, join} from 'node:path'
+import {mkdir, rename, rm} from 'node:fs/promises'
+import {basename, dirname, join} from 'node:path'
 import {ClassicLevel} from 'classic-level'
 import type {DbKind} from './api.js'
 import {dbId} from './hash.js'
@@ -30,9 +30,18 @@ export class LocalDb {
   /** Persistent/replicated: the sequence number, kept in step with writes. */
   lastSeqnum = 0
   private pendingPuts?: PendingPuts
+  /**
+   * Recovery's replacement copy: a recovery's wipe starts it and its pushes fill it; it
+   * replaces the live copy only at that recovery's thaw. Until then every pull still reads the
+   * live copy, so a recovery that stops after its wipe (its master superseded, a node failing
+   * mid-push) leaves the records in place for the next one.
+   */
+  private staging?: {gen: number; level: ClassicLevel<Buffer, Buffer>}
+  private readonly stagingPath: string
 
   private constructor(readonly name: string, readonly kind: DbKind, readonly path: string) {
     this.id = dbId(name)
+    this.stagingPath = join(dirname(dirname(path)), 'recovering', basename(path))
     // classic-level starts opening in its constructor: only construct once the directory is ready.
     this.level = new ClassicLevel<Buffer, Buffer>(path, {keyEncoding: 'buffer', valueEncoding: 'buffer'})
   }
@@ -105,14 +114,46 @@ export class LocalDb {
     this.lastSeqnum = 0
   }
 
-  /** Empties the database by recreating its directory: much faster than clear() for a big one. Only while frozen. */
-  async reset(): Promise<void> {
+  /** Recovery generation `gen`'s wipe: starts an empty replacement copy (the live copy is untouched). Only while frozen. */
+  async startReplacement(gen: number): Promise<void> {
+    await this.dropReplacement()
+    await mkdir(dirname(this.stagingPath), {recursive: true})
+    const level = new ClassicLevel<Buffer, Buffer>(this.stagingPath, {keyEncoding: 'buffer', valueEncoding: 'buffer'})
+    this.staging = {gen, level}
+    await level.open({createIfMissing: true})
+  }
+
+  /** Recovery generation `gen`'s push: writes into the replacement copy its wipe started. */
+  async writeReplacement(gen: number, entries: {key: Buffer; value: Buffer}[]): Promise<void> {
+    const staging = this.staging
+    if (staging?.gen !== gen) throw new Error(`database ${this.name} was not wiped for recovery generation ${gen}`)
+    const batch = staging.level.batch()
+    for (const e of entries) batch.put(e.key, e.value)
+    await batch.write()
+  }
+
+  /** Forgets a replacement copy a recovery started and did not finish. */
+  async dropReplacement(): Promise<void> {
+    const staging = this.staging
+    this.staging = undefined
+    if (staging) await staging.level.close().catch(() => undefined)
+    await rm(this.stagingPath, {recursive: true, force: true})
+  }
+
+  /** Recovery generation `gen`'s thaw: its replacement copy, when it started one, becomes the live copy. */
+  async commitReplacement(gen: number): Promise<void> {
+    const staging = this.staging
+    if (!staging) return
+    if (staging.gen !== gen) return this.dropReplacement()
+    this.staging = undefined
+    await staging.level.close()
     await this.level.close()
     await rm(this.path, {recursive: true, force: true})
+    await rename(this.stagingPath, this.path)
     this.level = new ClassicLevel<Buffer, Buffer>(this.path, {keyEncoding: 'buffer', valueEncoding: 'buffer'})
     await this.level.open({createIfMissing: true})
-    this.records = 0
-    this.lastSeqnum = 0
+    await this.recount()
+    this.lastSeqnum = this.kind === 'volatile' ? 0 : await this.seqnum()
   }
 
   async recount(): Promise<void> {
@@ -158,6 +199,8 @@ export class LocalDb {
   }
 
   async close(): Promise<void> {
+    await this.staging?.level.close().catch(() => undefined)
+    this.staging = undefined
     await this.level.close()
   }
 }
