@@ -14,6 +14,7 @@ import {sendTickles} from '../net/tickle.js'
 import type {AnnounceEvent, IpEvent} from '../reconciler/ip/reconciler.js'
 import {connectionsOf, releaseKillList, sameConnections, takeoverTickles, type EstablishedConnection, type TrackedConnection} from './connections.js'
 import {listEstablished} from './scan.js'
+import {tickleKey, type TickleRecord} from './record.js'
 import {TickleStore} from './store.js'
 
 /** A store call that does not answer in this time is given up (the node may be cut off). */
@@ -49,6 +50,11 @@ export class TickleService {
   private readonly written = new Map<string, TrackedConnection[]>()
   /** Lists of the previous holders of addresses being taken, for the announcement rounds. */
   private readonly inherited = new Map<string, {connections: TrackedConnection[]; at: number}>()
+  /**
+   * Every list as this node last saw it (a KV watch): the fallback when the bucket cannot be read
+   * at takeover time, e.g. while its stream elects a new leader because the old holder's server died.
+   */
+  private readonly mirrored = new Map<string, TickleRecord>()
   /** The last store call failed or was slow: releases do not wait for theirs (a fencing node is cut off). */
   private storeFailing = false
   /** When a release of the address began: timer scans leave its final list alone for a while. */
@@ -77,6 +83,7 @@ export class TickleService {
       try {
         this.store = await TickleStore.open(nc, this.config.name, this.config.nats.servers.length, (key, reason) => this.log.warn({key, reason}, `ignoring malformed tickle list ${key}: ${reason}`))
         this.opened()
+        this.mirror(this.store)
       } catch (e) {
         this.log.warn({err: e, attempt}, 'cannot open the tickles bucket yet; retrying')
         await new Promise((r) => setTimeout(r, Math.min(5000, 500 * attempt)))
@@ -147,6 +154,17 @@ export class TickleService {
     this.log.info({address: event.address, round: event.round, sent: r.sent, failed: r.failed}, `sent ${r.sent} tickle ACK(s) for ${event.address} (round ${event.round + 1})`)
   }
 
+  private mirror(store: TickleStore): void {
+    const follow = (): void => {
+      if (this.stopped) return
+      store
+        .watch((key, record) => (record ? this.mirrored.set(key, record) : this.mirrored.delete(key)))
+        .catch((e: Error) => this.log.debug({err: e}, 'the tickles watch ended; following it again'))
+        .finally(() => setTimeout(follow, 1000).unref?.())
+    }
+    follow()
+  }
+
   private async inherit(address: string): Promise<void> {
     if (!this.store) {
       this.log.warn({address}, `the tickles bucket is not open yet: the clients of ${address} will not be tickled`)
@@ -156,7 +174,13 @@ export class TickleService {
       const record = await withTimeout(this.store.get(address), `reading the tickle list of ${address}`)
       this.inherited.set(address, {connections: record?.connections ?? [], at: performance.now()})
     } catch (e) {
-      this.log.warn({err: e, address}, `cannot read the tickle list of ${address}: its clients will not be tickled`)
+      const seen = this.mirrored.get(tickleKey(address))
+      if (seen?.address === address) {
+        this.inherited.set(address, {connections: seen.connections, at: performance.now()})
+        this.log.warn({err: e, address}, `cannot read the tickle list of ${address}: using the one this node saw last`)
+      } else {
+        this.log.warn({err: e, address}, `cannot read the tickle list of ${address}: its clients will not be tickled`)
+      }
     }
   }
 

@@ -74,6 +74,17 @@ export class TickleStore {
     return d.record
   }
 
+  /**
+   * Calls `onList` with every stored list (the current ones first, then each change; undefined
+   * for a deleted or malformed one) until the watch ends, e.g. while JetStream is unavailable.
+   */
+  async watch(onList: (key: string, record: TickleRecord | undefined) => void): Promise<void> {
+    for await (const e of await this.kv.watch()) {
+      const d = e.operation === 'PUT' && e.length > 0 ? decodeRecord(e.value) : undefined
+      onList(e.key, d && !('error' in d) ? d.record : undefined)
+    }
+  }
+
   /** Stores the list; returns how many connections did not fit in one NATS message. */
   async put(record: TickleRecord): Promise<number> {
     const max = this.maxPayload()

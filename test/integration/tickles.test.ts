@@ -179,3 +179,32 @@ test('`tickles list` on a cluster without the bucket: no connections, and it doe
   expect(cli.stdout).toBe('Connections for IP: 10.9.1.101\nNum connections: 0\n')
   expect(await TickleStore.find(nc!, 'nobucket')).toBeUndefined()
 })
+
+test('when the bucket cannot be read at takeover, the new holder uses the list it saw last', async () => {
+  const own = await startNatsServers({count: 1, dir: mkdtempSync(path.join(tmpdir(), 'ctdbctl-tickles-own-'))})
+  const ownNc = await connect({servers: own[0].url})
+  const logs: Array<{level: number; msg: string}> = []
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString().split('\n')) if (l) logs.push(JSON.parse(l) as {level: number; msg: string})
+      done()
+    },
+  })
+  const svc = new TickleService({pnn: 0, config: config('c6'), logger: pino({level: 'debug'}, sink), held: () => [], scan: async () => []})
+  services.push(svc)
+  try {
+    svc.start(ownNc)
+    await svc.ready
+    const store = await TickleStore.open(ownNc, 'c6', 1)
+    await store.put({v: 1, address: '10.9.1.102', pnn: 1, time: new Date().toISOString(), connections: [{client: '10.9.2.1:50000', public: '10.9.1.102:445'}]})
+    // The node follows the bucket: the list reaches its mirror (an internal, waited for here only).
+    await waitFor('the list to be mirrored', () => ((svc as unknown as {mirrored: Map<string, unknown>}).mirrored.size === 1 ? true : undefined), 10_000)
+    await stopNatsServers(own, 'SIGKILL')
+    await svc.prefetch(['10.9.1.102'])
+    expect(logs.some((l) => l.level === 40 && /cannot read the tickle list of 10\.9\.1\.102: using the one this node saw last/.test(l.msg))).toBe(true)
+  } finally {
+    svc.stop()
+    await ownNc.close().catch(() => undefined)
+    await stopNatsServers(own).catch(() => undefined)
+  }
+}, 60_000)
