@@ -181,7 +181,8 @@ test('`tickles list` on a cluster without the bucket: no connections, and it doe
 })
 
 test('when the bucket cannot be read at takeover, the new holder uses the list it saw last', async () => {
-  const own = await startNatsServers({count: 1, dir: mkdtempSync(path.join(tmpdir(), 'ctdbctl-tickles-own-'))})
+  const ownDir = mkdtempSync(path.join(tmpdir(), 'ctdbctl-tickles-own-'))
+  const own = await startNatsServers({count: 1, dir: ownDir})
   const ownNc = await connect({servers: own[0].url})
   const logs: Array<{level: number; msg: string}> = []
   const sink = new Writable({
@@ -206,5 +207,6 @@ test('when the bucket cannot be read at takeover, the new holder uses the list i
     svc.stop()
     await ownNc.close().catch(() => undefined)
     await stopNatsServers(own).catch(() => undefined)
+    rmSync(ownDir, {recursive: true, force: true})
   }
 }, 60_000)
