@@ -50,7 +50,7 @@ async function cluster(n, dbs) {
 async function recover(svcs, generation) {
   const before = svcs[0].lastRecovery
   const t0 = performance.now()
-  svcs[0].update({leader: true, generation, participants: svcs.map((s) => s.pnn), lmasterCapable: () => true})
+  svcs[0].update({leader: true, leaderPnn: svcs[0].pnn, quorate: true, generation, participants: svcs.map((s) => s.pnn), lmasterCapable: () => true})
   while (svcs[0].lastRecovery === before || svcs.some((s) => s.frozen || s.generation !== svcs[0].lastRecovery.generation)) await new Promise((r) => setTimeout(r, 5))
   return performance.now() - t0
 }

@@ -1,5 +1,6 @@
 // Recovery's pure decisions (core-spec §3.3-3.4): the volatile merge by record sequence
-// number, the source of a persistent/replicated database, and the VNN map.
+// number, the nodes that keep a recovered volatile record, the source of a persistent/replicated
+// database, and the VNN map.
 import {dmasterOf, rsnOf} from './record.js'
 
 /** Keeps the record with the highest RSN per key; on equal RSN a copy whose dmaster is the leader is replaced. */
@@ -40,4 +41,11 @@ export function persistentSource(seqnums: {pnn: number; seqnum: number}[]): numb
 export function vnnMap(participants: number[], lmasterCapable: (pnn: number) => boolean, leader: number): number[] {
   const map = [...participants].filter(lmasterCapable).sort((a, b) => a - b)
   return map.length > 0 ? map : [leader]
+}
+
+/** The nodes that get a volatile record's copy: its location master and the next participant after it. */
+export function copyHolders(lmaster: number, active: readonly number[]): number[] {
+  if (active.length < 2) return [lmaster]
+  const next = active.find((p) => p > lmaster) ?? active.find((p) => p !== lmaster)!
+  return next === lmaster ? [lmaster] : [lmaster, next]
 }

@@ -36,7 +36,7 @@ export class LocalDb {
    * live copy, so a recovery that stops after its wipe (its master superseded, a node failing
    * mid-push) leaves the records in place for the next one.
    */
-  private staging?: {gen: number; level: ClassicLevel<Buffer, Buffer>}
+  private staging?: {gen: number; level: ClassicLevel<Buffer, Buffer>; records: number}
   private readonly stagingPath: string
 
   private constructor(readonly name: string, readonly kind: DbKind, readonly path: string) {
@@ -119,7 +119,7 @@ export class LocalDb {
     await this.dropReplacement()
     await mkdir(dirname(this.stagingPath), {recursive: true})
     const level = new ClassicLevel<Buffer, Buffer>(this.stagingPath, {keyEncoding: 'buffer', valueEncoding: 'buffer'})
-    this.staging = {gen, level}
+    this.staging = {gen, level, records: 0}
     await level.open({createIfMissing: true})
   }
 
@@ -130,6 +130,7 @@ export class LocalDb {
     const batch = staging.level.batch()
     for (const e of entries) batch.put(e.key, e.value)
     await batch.write()
+    staging.records += entries.length
   }
 
   /** Forgets a replacement copy a recovery started and did not finish. */
@@ -152,7 +153,7 @@ export class LocalDb {
     await rename(this.stagingPath, this.path)
     this.level = new ClassicLevel<Buffer, Buffer>(this.path, {keyEncoding: 'buffer', valueEncoding: 'buffer'})
     await this.level.open({createIfMissing: true})
-    await this.recount()
+    this.records = staging.records // each key is pushed once
     this.lastSeqnum = this.kind === 'volatile' ? 0 : await this.seqnum()
   }
 

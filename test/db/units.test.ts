@@ -1,7 +1,7 @@
 // The database service's pure parts: hashing, record encoding, lock queues, merge rules.
 import {dbId, hashlittle} from '../../src/db/hash.js'
 import {KeyedLocks} from '../../src/db/lock-queue.js'
-import {persistentSource, VolatileMerge, vnnMap} from '../../src/db/merge.js'
+import {copyHolders, persistentSource, VolatileMerge, vnnMap} from '../../src/db/merge.js'
 import {decodePage, decodeValue, encodeValue, PageWriter, seqnumData, seqnumOf} from '../../src/db/record.js'
 import {TxLockTable} from '../../src/db/tx-locks.js'
 import {frame, unframe} from '../../src/db/wire.js'
@@ -68,6 +68,11 @@ test('volatile merge keeps the highest RSN; equal RSN replaces the leader copy; 
   expect(persistentSource([{pnn: 2, seqnum: 0}, {pnn: 1, seqnum: 0}])).toBe(1)
   expect(vnnMap([2, 0, 1], (p) => p !== 1, 0)).toEqual([0, 2])
   expect(vnnMap([1, 2], () => false, 1)).toEqual([1])
+  // A recovered volatile record lives on its location master and the next participant (wrapping).
+  expect(copyHolders(1, [0, 1, 2])).toEqual([1, 2])
+  expect(copyHolders(2, [0, 1, 2])).toEqual([2, 0])
+  expect(copyHolders(3, [1, 3])).toEqual([3, 1])
+  expect(copyHolders(0, [0])).toEqual([0])
 })
 
 test('transaction locks: FIFO, leases expire, long waiters retry, holders survive a recovery unless their node left', () => {

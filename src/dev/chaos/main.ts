@@ -1,6 +1,7 @@
-// `npm run chaos -- --minutes N [--seed S] [--nodes 3] [--log FILE]`: a standalone chaos run
+// `npm run chaos -- --minutes N [--seed S] [--nodes 3] [--faults K,K] [--log FILE]`: a standalone chaos run
 // (root). Prints the summary as one JSON line and a table; exits 1 on any violation.
 import {parseArgs} from 'node:util'
+import {FAULTS} from './faults/index.js'
 import {formatSummary} from './recorder.js'
 import {runChaos} from './runner.js'
 
@@ -10,6 +11,7 @@ const {values} = parseArgs({
     seed: {type: 'string'},
     nodes: {type: 'string', default: '3'},
     log: {type: 'string'},
+    faults: {type: 'string'},
     quiet: {type: 'boolean', default: false},
   },
 })
@@ -26,8 +28,16 @@ function positive(name: string, text: string, min: number): number {
 const minutes = positive('minutes', values.minutes, 0)
 const nodes = Math.floor(positive('nodes', values.nodes, 3))
 const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Math.floor(positive('seed', values.seed, 0))
+const kinds = FAULTS.map((f) => f.kind)
+const chosen = values.faults?.split(',').map((k) => k.trim())
+const unknown = chosen?.filter((k) => !kinds.includes(k))
+if (unknown?.length || chosen?.length === 0) {
+  console.error(`--faults: unknown fault kind ${unknown?.join(', ') || '(none given)'}; choose from ${kinds.join(', ')}`)
+  process.exit(2)
+}
+const faults = chosen ? FAULTS.filter((f) => chosen.includes(f.kind)) : undefined
 const logFile = values.log ?? `chaos-${seed}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`
-console.error(`chaos: seed ${seed}, ${nodes} nodes, ${minutes} min, log ${logFile} (replay: npm run chaos -- --seed ${seed} --nodes ${nodes} --minutes ${minutes})`)
+console.error(`chaos: seed ${seed}, ${nodes} nodes, ${minutes} min, log ${logFile} (replay: npm run chaos -- --seed ${seed} --nodes ${nodes} --minutes ${minutes}${values.faults ? ` --faults ${values.faults}` : ''})`)
 
 const stop = new AbortController()
 process.on('SIGINT', () => {
@@ -37,7 +47,7 @@ process.on('SIGINT', () => {
 })
 
 try {
-  const summary = await runChaos({seed, nodes, durationMs: minutes * 60_000, logFile, signal: stop.signal, echo: values.quiet ? undefined : (line) => console.error(line)})
+  const summary = await runChaos({seed, nodes, ...(faults ? {faults} : {}), durationMs: minutes * 60_000, logFile, signal: stop.signal, echo: values.quiet ? undefined : (line) => console.error(line)})
   console.log(JSON.stringify(summary))
   console.log(formatSummary(summary))
   process.exit(summary.violations.length === 0 ? 0 : 1)
