@@ -46,6 +46,5 @@ export function vnnMap(participants: number[], lmasterCapable: (pnn: number) => 
 /** The nodes that get a volatile record's copy: its location master and the next participant after it. */
 export function copyHolders(lmaster: number, active: readonly number[]): number[] {
   if (active.length < 2) return [lmaster]
-  const next = active.find((p) => p > lmaster) ?? active.find((p) => p !== lmaster)!
-  return next === lmaster ? [lmaster] : [lmaster, next]
+  return [lmaster, active.find((p) => p > lmaster) ?? active.find((p) => p !== lmaster)!]
 }

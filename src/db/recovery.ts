@@ -4,9 +4,9 @@
 // by RSN; every surviving non-empty record is pushed to its new location master, which becomes
 // its data master, and to the next participant after it, so losing any one node later still
 // leaves each record with at least its recovered RSN. (CTDB pushes every record to every node;
-// two copies keep that guarantee for one failure at two thirds of the bytes on three nodes
-// and far less on larger clusters: 1M records recover in about half the time.) Persistent/replicated: the copy of
-// the node with the highest sequence number is pushed to the others. Pages are at most `pageBytes` each.
+// two copies keep that guarantee for one failure with two thirds of the bytes on three nodes
+// and far fewer on larger clusters.) Persistent/replicated: the copy of the node with the
+// highest sequence number is pushed to the others. Pages are at most `pageBytes` each.
 // The wipe and pushes fill a replacement copy on each node that becomes live only at thaw: an
 // attempt that fails after its wipe (or is superseded by another leader) leaves every node's
 // records in place for the next pull.
