@@ -533,17 +533,20 @@ export class NodeDaemon {
     }
     const silentMs = performance.now() - this.lastLeaderContact
     if (this.leader >= 0 || silentMs <= this.config.tunables.recoveryTimeoutMs || this.ip.isFenced) return
-    if (this.seesMajority()) return
-    const members = this.config.nodes.filter((n) => !n.deleted).length
-    const visible = 1 + this.membership.all().filter((p) => p.connected).length
+    const {visible, members} = this.nodesInSight()
+    if (2 * visible > members) return
     void this.ip.releaseAll(`no leader or cluster lock for ${Math.round(silentMs)} ms (recoveryTimeout ${this.config.tunables.recoveryTimeoutMs} ms) and only ${visible} of ${members} nodes in sight`)
   }
 
   /** This node and the peers it hears are more than half of the cluster's nodes. */
   private seesMajority(): boolean {
-    const members = this.config.nodes.filter((n) => !n.deleted).length
-    const visible = 1 + this.membership.all().filter((p) => p.connected).length
+    const {visible, members} = this.nodesInSight()
     return 2 * visible > members
+  }
+
+  /** This node and the peers it hears, against the cluster's (not deleted) nodes. */
+  private nodesInSight(): {visible: number; members: number} {
+    return {visible: 1 + this.membership.all().filter((p) => p.connected).length, members: this.config.nodes.filter((n) => !n.deleted).length}
   }
 
   private isInactive(): boolean {

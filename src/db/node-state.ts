@@ -86,7 +86,7 @@ export class DbNode {
    * hold a record lock, or keep a freeze waiting, until its timeout.
    */
   async untilFrozen<T>(p: Promise<T>): Promise<T | undefined> {
-    if (this.frozen || this.fenced) return undefined
+    if (this.halted) return undefined
     let listener!: () => void
     const frozen = new Promise<undefined>((resolve) => (listener = () => resolve(undefined)))
     this.freezeListeners.add(listener)

@@ -78,14 +78,14 @@ export class LocalDb {
    */
   async put(key: Buffer, value: Buffer, existed: boolean): Promise<void> {
     if (!this.pendingPuts) {
-      const pending: PendingPuts = {ops: [], written: undefined as unknown as Promise<void>}
-      pending.written = new Promise<void>((resolve, reject) => {
+      const ops: PendingPuts['ops'] = []
+      const written = new Promise<void>((resolve, reject) => {
         setImmediate(() => {
           this.pendingPuts = undefined
-          this.level.batch(pending.ops).then(resolve, reject)
+          this.level.batch(ops).then(resolve, reject)
         })
       })
-      this.pendingPuts = pending
+      this.pendingPuts = {ops, written}
     }
     this.pendingPuts.ops.push({type: 'put', key, value})
     await this.pendingPuts.written
