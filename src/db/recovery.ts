@@ -13,6 +13,7 @@
 // A node that fails a step is blamed (banning credits), left out, and the recovery restarted.
 import {randomInt} from 'node:crypto'
 import type {DbKind} from './api.js'
+import {BanningCredits} from './banning-credits.js'
 import {hashlittle} from './hash.js'
 import {copyHolders, persistentSource, VolatileMerge} from './merge.js'
 import type {DbNode} from './node-state.js'
@@ -20,11 +21,14 @@ import {decodePage, HEADER_SIZE, PageWriter} from './record.js'
 
 const RECOVERY_STEP_TIMEOUT_MS = 30_000
 const ATTEMPTS = 3
-/** As CTDB: a node blamed this many times is banned. */
-const BAN_CREDITS = 3
 
 export class NodeFailure extends Error {
-  constructor(readonly pnn: number, message: string) {
+  constructor(
+    readonly pnn: number,
+    message: string,
+    /** The node's process is not there (nothing listens on its subject): left out, not blamed. */
+    readonly gone = false,
+  ) {
     super(message)
   }
 }
@@ -46,7 +50,7 @@ export interface RecoveryDeps {
 }
 
 export class RecoveryMaster {
-  private readonly credits = new Map<number, number>()
+  private readonly credits = new BanningCredits()
 
   constructor(private readonly deps: RecoveryDeps) {}
 
@@ -66,7 +70,7 @@ export class RecoveryMaster {
         lastError = e as Error
         if (!(e instanceof NodeFailure) || e.pnn === node.pnn) break
         node.log.warn({pnn: e.pnn, err: e.message, generation}, `recovery attempt failed; leaving node ${e.pnn} out and starting again`)
-        await this.blame(e.pnn)
+        if (!e.gone) await this.blame(e.pnn)
         active = active.filter((p) => p !== e.pnn)
         excluded.push(e.pnn)
       }
@@ -75,10 +79,7 @@ export class RecoveryMaster {
   }
 
   private async blame(pnn: number): Promise<void> {
-    const credits = (this.credits.get(pnn) ?? 0) + 1
-    this.credits.set(pnn, credits)
-    if (credits < BAN_CREDITS) return
-    this.credits.delete(pnn)
+    if (!this.credits.blame(pnn, performance.now())) return
     this.deps.node.log.warn({pnn}, `banning node ${pnn}: it failed database recoveries repeatedly`)
     await this.deps.ban(pnn).catch((e: Error) => this.deps.node.log.error({pnn, err: e.message}, 'could not ban the node'))
   }
@@ -171,7 +172,8 @@ export class RecoveryMaster {
     try {
       return await this.deps.node.call(pnn, head, body, RECOVERY_STEP_TIMEOUT_MS)
     } catch (e) {
-      throw new NodeFailure(pnn, `node ${pnn} failed recovery step ${String(head.op)}: ${(e as Error).message}`)
+      const message = (e as Error).message
+      throw new NodeFailure(pnn, `node ${pnn} failed recovery step ${String(head.op)}: ${message}`, /no responders/i.test(message))
     }
   }
 

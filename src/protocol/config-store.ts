@@ -5,6 +5,7 @@
 import type {NatsConnection} from '@nats-io/transport-node'
 import {jetstream, type JetStreamClient} from '@nats-io/jetstream'
 import {Kvm, type KV} from '@nats-io/kv'
+import {casWrite} from './kv-cas.js'
 export {sha256} from '../cluster/plan/document.js'
 
 export interface AppliedConfig {
@@ -84,21 +85,32 @@ export class ConfigStore {
    */
   async write(entry: AppliedConfig, baseRevision: number): Promise<number> {
     const data = JSON.stringify(entry)
-    let revision: number
-    try {
-      // The expected-last-sequence check alone is not enough: clustered nats-server 2.9 lets two
-      // concurrent writes against the same sequence both through. The message id makes the
-      // second one a duplicate, which we report as the lost race.
-      const ack = await this.js.publish(`$KV.${this.bucket}.${CURRENT}`, data, {msgID: `${CURRENT}-after-${baseRevision}`, expect: {lastSubjectSequence: baseRevision}})
-      if (ack.duplicate) throw new Error('duplicate write')
-      revision = ack.seq
-    } catch (e) {
-      const now = (await this.current())?.revision ?? 0
-      if (now !== baseRevision) throw new StaleRevisionError(baseRevision, now)
-      throw e
+    const deadline = Date.now() + TRANSIENT_BUDGET_MS
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const revision = await casWrite(this.js, this.bucket, CURRENT, data, baseRevision)
+        await retryTransient(() => this.kv.put(ARCHIVE(revision), data))
+        return revision
+      } catch (e) {
+        // A write whose reply was lost may have been stored (a retry then comes back as a
+        // duplicate): the stored entry itself says whether it is ours.
+        const now = await this.currentRaw()
+        if (now && now.raw === data) {
+          await retryTransient(() => this.kv.put(ARCHIVE(now.revision), data))
+          return now.revision
+        }
+        if ((now?.revision ?? 0) !== baseRevision) throw new StaleRevisionError(baseRevision, now?.revision ?? 0)
+        // Still at the base revision: nothing was stored, so retrying with the same message id is safe.
+        if (!isTransient(e) || Date.now() > deadline) throw e
+        await pause(Math.min(1000, 100 * attempt))
+      }
     }
-    await this.kv.put(ARCHIVE(revision), data)
-    return revision
+  }
+
+  private async currentRaw(): Promise<{revision: number; raw: string} | undefined> {
+    const e = await retryTransient(() => this.kv.get(CURRENT))
+    if (!e || e.operation !== 'PUT') return undefined
+    return {revision: e.revision, raw: e.string()}
   }
 
   async get(revision: number): Promise<AppliedRevision | undefined> {
@@ -145,18 +157,18 @@ export class ConfigStore {
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-/**
- * Reads retried while JetStream is briefly unavailable (a server died and its streams are
- * electing leaders): up to about 10 s. Writes are never retried here (see write()).
- */
+const TRANSIENT_BUDGET_MS = 10_000
+
+const isTransient = (e: unknown) => /temporarily unavailable|timeout|no responders|no suitable peers|leader/i.test((e as Error).message)
+
+/** Reads retried while JetStream is briefly unavailable (a server died and its streams are electing leaders): up to about 10 s. */
 async function retryTransient<T>(read: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + 10_000
+  const deadline = Date.now() + TRANSIENT_BUDGET_MS
   for (let attempt = 1; ; attempt++) {
     try {
       return await read()
     } catch (e) {
-      const transient = /temporarily unavailable|timeout|no responders|no suitable peers|leader/i.test((e as Error).message)
-      if (!transient || Date.now() > deadline) throw e
+      if (!isTransient(e) || Date.now() > deadline) throw e
       await pause(Math.min(1000, 100 * attempt))
     }
   }

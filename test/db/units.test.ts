@@ -1,4 +1,5 @@
 // The database service's pure parts: hashing, record encoding, lock queues, merge rules.
+import {BanningCredits} from '../../src/db/banning-credits.js'
 import {dbId, hashlittle} from '../../src/db/hash.js'
 import {KeyedLocks} from '../../src/db/lock-queue.js'
 import {copyHolders, persistentSource, VolatileMerge, vnnMap} from '../../src/db/merge.js'
@@ -103,4 +104,18 @@ test('transaction locks: FIFO, leases expire, long waiters retry, holders surviv
   expect(got.at(-1)).toBe('ftrue')
   t.clear()
   expect(t.holder('db')).toBeUndefined()
+})
+
+test('banning credits: three blames within the grace period ban; a quiet gap forgives; counting restarts after a ban', () => {
+  const credits = new BanningCredits(3, 120_000)
+  expect(credits.blame(2, 0)).toBe(false)
+  expect(credits.blame(2, 1000)).toBe(false)
+  expect(credits.blame(1, 1500)).toBe(false)
+  expect(credits.blame(2, 2000)).toBe(true)
+  expect(credits.blame(2, 3000)).toBe(false)
+  // 120 s without blame: forgiven, so two more blames are not enough.
+  expect(credits.blame(2, 123_000)).toBe(false)
+  expect(credits.blame(2, 124_000)).toBe(false)
+  expect(credits.blame(2, 125_000)).toBe(true)
+  expect(credits.blame(1, 200_000)).toBe(false)
 })

@@ -1,5 +1,5 @@
 // A `dev up` sandbox for integration tests, with a client and cleanup by pid even on failure.
-import {cpSync, mkdtempSync} from 'node:fs'
+import {cpSync, existsSync, mkdtempSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {basename, dirname, join} from 'node:path'
 import {ClusterClient} from '../../src/client/cluster-client.js'
@@ -12,7 +12,14 @@ export interface TestCluster {
   client: ClusterClient
   /** Every node's own view. */
   views(): Promise<ClusterState[]>
+  /** `p`, with the last lines of these nodes' daemon logs added to its error when it fails (for CI). */
+  explain<T>(p: Promise<T>, pnns: number[]): Promise<T>
   down(): Promise<void>
+}
+
+function logTail(file: string, lines = 25): string {
+  if (!existsSync(file)) return `(no log at ${file})`
+  return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
 }
 
 export async function startTestCluster(nodes: number, extraSpec: string, options: Pick<UpOptions, 'auth' | 'metrics'> = {}): Promise<TestCluster> {
@@ -31,6 +38,11 @@ export async function startTestCluster(nodes: number, extraSpec: string, options
     sandbox,
     client: c,
     views: () => Promise.all(sandbox.daemons.map((d) => c.status(d.pnn))),
+    explain: (p, pnns) =>
+      p.catch((e: Error) => {
+        e.message += pnns.map((pnn) => `\n--- last lines of node ${pnn}'s daemon log ---\n${logTail(sandbox.daemons[pnn].log)}`).join('')
+        throw e
+      }),
     down: async () => {
       await c.close().catch(() => undefined)
       // CTDBCTL_TEST_LOGS=DIR keeps the daemon logs of every test cluster for debugging.

@@ -1,7 +1,9 @@
 // apply / history / show / rollback / drift against a real `dev up` cluster (issue 6 acceptance).
 import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {ConfigStore, StaleRevisionError} from '../../src/protocol/config-store.js'
+import {jetstream} from '@nats-io/jetstream'
+import {ConfigStore, StaleRevisionError, configBucket} from '../../src/protocol/config-store.js'
+import {casWrite} from '../../src/protocol/kv-cas.js'
 import {startDaemon} from '../../src/dev/sandbox.js'
 import {stopProcess} from '../../src/dev/nats-servers.js'
 import {runCli} from '../helpers/cli.js'
@@ -90,12 +92,23 @@ test('two applies from the same base: exactly one wins, the other is refused as 
 test('compare-and-set in the store: two writes against one base revision, one StaleRevisionError', async () => {
   const store = await ConfigStore.open(tc.client.connection, tc.sandbox.cluster, 3)
   const current = (await store.current())!
-  const entry = {yaml: current.yaml, sha256: current.sha256, author: 'test', time: new Date().toISOString()}
-  const results = await Promise.allSettled([store.write(entry, current.revision), store.write(entry, current.revision)])
+  const entry = (author: string) => ({yaml: current.yaml, sha256: current.sha256, author, time: new Date().toISOString()})
+  const results = await Promise.allSettled([store.write(entry('alice'), current.revision), store.write(entry('bob'), current.revision)])
   expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
   const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult
   expect(rejected.reason).toBeInstanceOf(StaleRevisionError)
   expect((rejected.reason as Error).message).toMatch(/^the cluster changed since this plan was made \(revision \d+, now \d+\)$/)
+})
+
+test('a write whose reply was lost is recognised as ours when retried, and archived', async () => {
+  const store = await ConfigStore.open(tc.client.connection, tc.sandbox.cluster, 3)
+  const current = (await store.current())!
+  const entry = {yaml: current.yaml, sha256: current.sha256, author: 'retry', time: new Date().toISOString()}
+  // The first attempt reached the stream, its acknowledgement never reached us.
+  const stored = await casWrite(jetstream(tc.client.connection), configBucket(tc.sandbox.cluster), 'applied', JSON.stringify(entry), current.revision)
+  expect(await store.write(entry, current.revision)).toBe(stored)
+  expect((await store.get(stored))?.author).toBe('retry')
+  await expect(store.write({...entry, author: 'other'}, current.revision)).rejects.toBeInstanceOf(StaleRevisionError)
 })
 
 test('apply refuses without --yes when standard input is not a terminal, and writes nothing', async () => {

@@ -119,8 +119,8 @@ describe.each([
     expect((await tc.client.status(observer)).leader).toBe(leader)
 
     tc.sandbox.daemons[victim] = startDaemon(tc.sandbox, victim)
-    await waitFor('victim to rejoin', async () => ((await tc.views()).every((v) => v.nodes.every((n) => n.flags.length === 0)) ? true : undefined), 10_000)
-  }, 30_000)
+    await tc.explain(waitFor('victim to rejoin', async () => ((await tc.views()).every((v) => v.nodes.every((n) => n.flags.length === 0)) ? true : undefined), 30_000), [victim])
+  }, 60_000)
 
   test('kill -9 of the leader: a new leader within the bound; the old one rejoins', async () => {
     const leader = leaderOf(await tc.views())!
@@ -137,15 +137,17 @@ describe.each([
     expect(survivors).toContain(newLeader)
 
     tc.sandbox.daemons[leader] = startDaemon(tc.sandbox, leader)
-    await waitFor('old leader to rejoin', async () => {
+    const rejoined = waitFor('old leader to rejoin', async () => {
       const views = await tc.views()
       const l = leaderOf(views)
       return l !== undefined && l >= 0 && views.every((v) => v.nodes.every((n) => n.flags.length === 0)) ? true : undefined
-    }, 15_000)
-  }, 40_000)
+    }, 30_000)
+    await tc.explain(rejoined, [leader])
+  }, 60_000)
 
   test('stopping the NATS server a daemon uses: it reconnects elsewhere without being declared dead', async () => {
     const victim = 1
+    await waitFor('every node OK before the cut', async () => ((await tc.views()).every((v) => v.nodes.every((n) => n.flags.length === 0)) ? true : undefined), 20_000)
     const server = tc.sandbox.nats[victim]
     const observer = 0
     // A client of its own on the observer's server, so the test's connection is not the one cut.
@@ -167,7 +169,7 @@ describe.each([
     const views = await Promise.all([0, 2].map((p) => client.status(p)))
     await client.close()
     for (const v of views) expect(flagsOf(v, victim)).toEqual([])
-  }, 30_000)
+  }, 45_000)
 })
 
 describe('daemon command errors', () => {

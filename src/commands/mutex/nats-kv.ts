@@ -6,16 +6,19 @@
 // cluster), history 1, reads from the stream leader), key `leader`. The value is JSON
 // {holder, token, ttlMs, host, pid}; `token` is random per helper process. Every change is a
 // compare-and-set on the key's revision ("expected last subject sequence"), checked by the
-// stream leader and committed by a quorum of the R3 stream. All durations are measured on the
+// stream leader and committed by a quorum of the R3 stream, and carries the message id
+// `leader-after-<expected revision>`: clustered nats-server 2.9 lets concurrent writes that
+// expect the same revision *all* through, its duplicate detection lets only one (see
+// src/protocol/kv-cas.ts). All durations are measured on the
 // local monotonic clock (performance.now()); wall clocks are never read, let alone compared
 // across nodes.
-//  [R1] Free key (absent or deleted): take it with kv.create (only one creator can win).
+//  [R1] Free key (absent or deleted): take it with CAS on its revision (0 when absent).
 //  [R2] Someone's lease at revision r: watch it (read every ttl/10, at most 250 ms). A change
 //       means the holder is alive: write '1' and exit. If r stays unchanged for
 //       max(our ttl, the ttl in the value) + margin (max(100 ms, ttl/20)), counted from the
-//       moment we *received* r, the lease has expired: take it with kv.update(…, r).
+//       moment we *received* r, the lease has expired: take it with CAS on r.
 //       A CAS that loses writes '1'.
-//  [R3] Holding: renew with kv.update(…, our revision) every ttl/3. S = the time at which the
+//  [R3] Holding: renew with CAS on our revision every ttl/3. S = the time at which the
 //       last successful write was *sent*. If no renewal succeeds by S + ttl/2, give up: close
 //       stdout (the daemon sees EOF = lock lost at once), delete the key with CAS if it is still
 //       ours, exit.
@@ -41,9 +44,10 @@
 // between clocks, so skewed or stepping wall clocks are harmless. A release deletes the key
 // only after the daemon already stopped relying on it (it sends SIGTERM after deciding to
 // release; a give-up closes stdout before deleting).
-// Assumptions and limits: JetStream's CAS is linearizable (quorum commit, R3 stream); a holder
-// process is not frozen (SIGSTOP, VM pause, swap storm) for more than about ttl/2 + margin
-// between a timer check and the daemon acting on it — the limitation of every lease, shared with
+// Assumptions and limits: JetStream's CAS plus duplicate detection is linearizable (quorum
+// commit, R3 stream); a holder process is not frozen (SIGSTOP, VM pause, swap storm) for more
+// than about ttl/2 + margin between a timer check and the daemon acting on it — the limitation
+// of every lease, shared with
 // CTDB's etcd and RADOS helpers; the key's revision could serve as a fencing token where that
 // matters. A NATS partition leaves the minority-side holder unable to renew (no quorum): it gives
 // up after ttl/2, the majority side takes over after ttl + margin.

@@ -8,6 +8,8 @@ import {hostname} from 'node:os'
 import {performance} from 'node:perf_hooks'
 import type {NatsConnection, NodeConnectionOptions} from '@nats-io/transport-node'
 import type {KV, KvEntry} from '@nats-io/kv'
+import type {JetStreamClient} from '@nats-io/jetstream'
+import {CasLostError, casWrite, isWrongLastSequence} from '../../protocol/kv-cas.js'
 import {parentAlive, quietWrite} from './fcntl-helper.js'
 
 export const NATS_KV_PROG = 'ctdbctl mutex nats-kv'
@@ -103,11 +105,6 @@ async function bounded<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   }
 }
 
-export function isWrongLastSequence(error: unknown): boolean {
-  const code = (error as {code?: unknown})?.code
-  return code === 10071 || code === 10164 || /wrong last sequence/i.test((error as Error)?.message ?? '')
-}
-
 function errorText(error: unknown): string {
   return (error as Error)?.message ?? String(error)
 }
@@ -123,6 +120,7 @@ class NatsKvLease {
   private readonly ppid = process.ppid
   private nc?: NatsConnection
   private kv?: KV
+  private js?: JetStreamClient
   private state: 'starting' | 'contending' | 'held' | 'stopping' = 'starting'
   /** Revision of our lease as last confirmed. */
   private rev = 0
@@ -222,6 +220,7 @@ class NatsKvLease {
     const {jetstream} = await import('@nats-io/jetstream')
     const {Kvm} = await import('@nats-io/kv')
     const js = jetstream(this.nc!, {timeout: this.t.requestTimeoutMs})
+    this.js = js
     const kvm = new Kvm(js)
     const replicas = this.options.replicas ?? this.clusterReplicas()
     let last: unknown
@@ -294,13 +293,13 @@ class NatsKvLease {
     }
   }
 
-  /** A compare-and-set write; tracks send times for [R3]/[R4]. */
-  private async write(op: (kv: KV) => Promise<number>): Promise<WriteResult> {
+  /** A compare-and-set write of our lease over revision `expected` (0: never written); tracks send times for [R3]/[R4]. */
+  private async write(expected: number, timeoutMs?: number): Promise<WriteResult> {
     if (this.state === 'stopping') return {ok: false, conflict: false, error: STOPPING}
     const sentAt = now()
     if (this.firstUnconfirmedSend === undefined) this.firstUnconfirmedSend = sentAt
     try {
-      const rev = await op(this.kv!)
+      const rev = await casWrite(this.js!, lockBucketName(this.options.cluster), LOCK_KEY, this.value, expected, timeoutMs === undefined ? {} : {timeoutMs})
       // CAS succeeded: no earlier write of ours can commit any more, and this one committed
       // after it was sent.
       this.rev = rev
@@ -308,7 +307,7 @@ class NatsKvLease {
       this.firstUnconfirmedSend = undefined
       return {ok: true}
     } catch (error) {
-      return {ok: false, conflict: isWrongLastSequence(error), error}
+      return {ok: false, conflict: error instanceof CasLostError || isWrongLastSequence(error), error}
     }
   }
 
@@ -359,7 +358,7 @@ class NatsKvLease {
       }
       if (!entry || entry.operation !== 'PUT') {
         // Free (never taken, or released with a delete): take it [R1].
-        const r = await this.write((kv) => kv.create(LOCK_KEY, this.value))
+        const r = await this.write(entry?.revision ?? 0)
         if (r.ok) return true
         await writeFailed(r)
         continue
@@ -375,7 +374,7 @@ class NatsKvLease {
       const expiresAt = observedAt + leaseTtl + this.t.marginMs
       if (now() >= expiresAt) {
         // Unchanged for a full ttl on our own clock: expired; take it with CAS [R2].
-        const r = await this.write((kv) => kv.update(LOCK_KEY, this.value, observedRev))
+        const r = await this.write(observedRev)
         if (r.ok) return true
         await writeFailed(r)
         continue
@@ -400,7 +399,7 @@ class NatsKvLease {
     if (this.state !== 'held') return
     const remaining = this.lastRenewalSend + this.t.giveUpAfterMs - now()
     const timeout = Math.round(Math.min(this.t.renewEveryMs, Math.max(50, remaining)))
-    const p = this.write((kv) => kv.update(LOCK_KEY, this.value, this.rev, timeout))
+    const p = this.write(this.rev, timeout)
     this.inFlight = p
     const r = await p
     this.inFlight = undefined
@@ -459,16 +458,18 @@ class NatsKvLease {
 
   private async deleteIfOurs(knownRev?: number): Promise<void> {
     if (!this.kv) return
+    // A delete expecting R competes with a take expecting R: the same message id keeps it exclusive.
+    const del = (rev: number) => casWrite(this.js!, lockBucketName(this.options.cluster), LOCK_KEY, '', rev, {delete: true})
     if (knownRev) {
       try {
-        await this.kv.delete(LOCK_KEY, {previousSeq: knownRev})
+        await del(knownRev)
         return
       } catch (error) {
-        if (!isWrongLastSequence(error)) throw error
+        if (!(error instanceof CasLostError) && !isWrongLastSequence(error)) throw error
       }
     }
     const entry = await this.kv.get(LOCK_KEY)
-    if (this.isOurs(entry)) await this.kv.delete(LOCK_KEY, {previousSeq: entry!.revision})
+    if (this.isOurs(entry)) await del(entry!.revision)
   }
 
   private async close(): Promise<void> {
