@@ -31,7 +31,10 @@ export const groupFlag = Flags.string({
 })
 
 /** --config, --state, --group, --json */
-export const groupCommandFlags = {config: configFlag, state: stateFlag, group: groupFlag, json: jsonFlag, timeout: timeoutFlag}
+const natsCredsFlag = Flags.string({summary: "NATS credentials file for the live cluster: the operator's nkey seed or a .creds file (overrides the cluster file).", env: 'CTDBCTL_NATS_CREDS', helpValue: 'FILE'})
+
+/** --config, --state, --group, --json, --timeout, --nats-creds */
+export const groupCommandFlags = {config: configFlag, state: stateFlag, group: groupFlag, json: jsonFlag, timeout: timeoutFlag, 'nats-creds': natsCredsFlag}
 
 export interface ClusterInputs {
   config: ClusterConfig
@@ -61,7 +64,7 @@ function readError(file: string, error: unknown): string {
  */
 export async function loadClusterInputs(
   cmd: Command,
-  flags: {config: string; state?: string; timeout?: number},
+  flags: {config: string; state?: string; timeout?: number; 'nats-creds'?: string},
 ): Promise<ClusterInputs | {unreachable: ToolOutput}> {
   let config: ClusterConfig
   try {
@@ -69,7 +72,13 @@ export async function loadClusterInputs(
   } catch (error) {
     fail(cmd, readError(flags.config, error))
   }
-  if (flags.state === undefined) return liveState(config, (flags.timeout ?? 10) * 1000)
+  if (flags.state === undefined) {
+    try {
+      return await liveState(config, (flags.timeout ?? 10) * 1000, flags['nats-creds'])
+    } catch (error) {
+      fail(cmd, (error as Error).message)
+    }
+  }
   let state: ClusterState
   try {
     state = await readStateFile(flags.state)
@@ -79,15 +88,16 @@ export async function loadClusterInputs(
   return {config, state}
 }
 
-async function liveState(config: ClusterConfig, timeoutMs: number): Promise<ClusterInputs | {unreachable: ToolOutput}> {
+async function liveState(config: ClusterConfig, timeoutMs: number, creds: string | undefined): Promise<ClusterInputs | {unreachable: ToolOutput}> {
   const {ClusterClient} = await import('../client/cluster-client.js')
   let client
   try {
-    const creds = process.env.CTDBCTL_NATS_CREDS
     client = await ClusterClient.connect({cluster: config.name, nats: creds ? {...config.nats, credentials: creds} : config.nats}, timeoutMs)
     return {config, state: await client.status()}
   } catch (error) {
     if (/did not answer within/.test((error as Error).message)) return {unreachable: renderRuntimeExceeded()}
+    // Reachable, but we may not in: CTDB's "connect() failed" wording would mislead.
+    if (/authorization/i.test((error as Error).message)) throw error
     const {networkInterfaces} = await import('node:os')
     const local = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address))
     return {unreachable: renderClusterUnreachable({endpoint: config.nats.servers.join(','), errno: 111, thisNode: detectThisNode(config.nodes, local)})}
@@ -132,7 +142,7 @@ export function writeToolOutput(result: ToolOutput, json: boolean): void {
 /** The whole of a `natgw …` / `lvs …` command once its flags are parsed. */
 export async function runGroupCommand<G extends {name: string}>(
   cmd: Command,
-  flags: {config: string; state?: string; group?: string; json: boolean; timeout?: number},
+  flags: {config: string; state?: string; group?: string; json: boolean; timeout?: number; 'nats-creds'?: string},
   kind: 'natgw' | 'lvs',
   groupsOf: (config: ClusterConfig) => readonly G[],
   run: (config: ClusterConfig, state: ClusterState, group: G) => ToolOutput,

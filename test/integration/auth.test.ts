@@ -95,6 +95,18 @@ test('the operator applies and administers; the daemons, with node identities, t
   expect((await cli(['node', 'enable', '2'], op)).code).toBe(0)
 }, 60_000)
 
+test('natgw and lvs commands read the live cluster with --nats-creds, and are refused without it', async () => {
+  const withGroup = join(tc.sandbox.dir, 'natgw.yaml')
+  writeFileSync(withGroup, readFileSync(tc.sandbox.configFile, 'utf8') + '  natgw:\n    - {name: ng, publicAddress: 192.0.2.50/24, publicInterface: eth1, privateNetwork: 127.0.0.0/8, nodes: [n0, n1, n2]}\n')
+  const ok = await runCli(['natgw', 'status', '--config', withGroup, '--nats-creds', seedOf('operator')])
+  expect(ok.stderr).toBe('')
+  expect(ok.stdout.split('\n').filter(Boolean)).toHaveLength(3)
+  const refused = await runCli(['natgw', 'status', '--config', withGroup, '-T', '3'])
+  expect(refused.code).toBe(1)
+  expect(refused.stdout).toBe('')
+  expect(refused.stderr).toMatch(/refused the connection.*Authorization Violation.*--nats-creds/)
+})
+
 test('a daemon accepts a ban on the node-to-node subject only from the leader', async () => {
   const leader = (await tc.client.status()).leader ?? -1
   const sender = [0, 1, 2].find((p) => p !== leader)!

@@ -1,7 +1,7 @@
 // ClusterMutex (CTDB's helper protocol, daemon side) and LockKeeper against tiny helper programs
 // written to a temporary directory: held, contention, garbage, silent exit, hang, loss, release.
 import {jest} from '@jest/globals'
-import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {ClusterMutex, LockKeeper, helperArgv, lockKeeperFor, type ClusterMutexOptions, type LostInfo} from '../../src/daemon/mutex/cluster-mutex.js'
@@ -284,6 +284,28 @@ else { process.stdout.write('0'); setInterval(() => {}, 1000) }`,
     const started = Date.now()
     await k2.stop()
     expect(Date.now() - started).toBeLessThan(2000)
+  })
+
+  test('start() right after stop() (an election flapping): one attempt at a time, and held means what the helper said', async () => {
+    // Each helper records its pid, then holds after 300 ms.
+    const started = path.join(dir, 'started-pids')
+    writeFileSync(started, '')
+    const k = new LockKeeper({argv: [script('slow-hold.js', `require('fs').appendFileSync(${JSON.stringify(started)}, process.pid + '\\n'); setTimeout(() => process.stdout.write('0'), 300); setInterval(() => {}, 1000)`)], backoff: {initialMs: 20, maxMs: 20}})
+    keepers.push(k)
+    const held: number[] = []
+    k.on('held', ({pid}) => held.push(pid!))
+    k.start()
+    await waitFor('first helper spawned', () => k.helperPid, 5000)
+    void k.stop()
+    k.start()
+    await waitFor('held', () => (held.length > 0 ? true : undefined), 5000)
+    await new Promise((r) => setTimeout(r, 1000))
+    expect(held).toHaveLength(1)
+    expect(k.held).toBe(true)
+    expect(k.helperPid).toBe(held[0])
+    const helpers = readFileSync(started, 'utf8').trim().split('\n').map(Number)
+    for (const pid of helpers) pids.add(pid)
+    expect(helpers.filter(alive)).toEqual([held[0]])
   })
 
   test('a listener that throws does not stop the keeper', async () => {

@@ -391,6 +391,8 @@ export class LockKeeper extends EventEmitter<KeeperEvents> {
   private running = false
   private attempts = 0
   private failures = 0
+  /** Identifies the current run loop: a loop started before a stop() must not go on after a later start(). */
+  private runs = 0
   private retryTimer?: NodeJS.Timeout
   /** Ends the current backoff wait. */
   private wakeUp?: () => void
@@ -420,7 +422,17 @@ export class LockKeeper extends EventEmitter<KeeperEvents> {
     if (this.running) return
     this.running = true
     this.failures = 0
-    this.loop = this.run().catch((error: unknown) => this.note(`cluster lock keeper stopped by an internal error: ${(error as Error).message}`))
+    const id = ++this.runs
+    // A stop() may still be releasing the previous attempt: this run begins once that loop ended.
+    const previous = this.loop
+    this.loop = (async () => {
+      await previous
+      await this.run(id)
+    })().catch((error: unknown) => this.note(`cluster lock keeper stopped by an internal error: ${(error as Error).message}`))
+  }
+
+  private live(id: number): boolean {
+    return this.running && id === this.runs
   }
 
   /** Skips the current backoff wait (e.g. when an election starts). */
@@ -430,8 +442,9 @@ export class LockKeeper extends EventEmitter<KeeperEvents> {
 
   /** Stops retrying and releases the lock (or cancels the attempt in progress). */
   async stop(): Promise<void> {
+    const loop = this.loop
     if (!this.running) {
-      await this.loop
+      await loop
       return
     }
     this.running = false
@@ -439,7 +452,7 @@ export class LockKeeper extends EventEmitter<KeeperEvents> {
     this.stopHolding?.()
     const mutex = this.mutex
     if (mutex) await mutex.release()
-    await this.loop
+    await loop
     this.safeEmit('stopped')
   }
 
@@ -455,8 +468,8 @@ export class LockKeeper extends EventEmitter<KeeperEvents> {
     return Math.max(0, Math.round(Math.min(max, base + spread)))
   }
 
-  private async run(): Promise<void> {
-    while (this.running) {
+  private async run(id: number): Promise<void> {
+    while (this.live(id)) {
       this.attempts++
       const attempt = this.attempts
       const mutexOptions: ClusterMutexOptions = {
@@ -476,7 +489,7 @@ export class LockKeeper extends EventEmitter<KeeperEvents> {
       } catch (error) {
         result = {status: '3', reason: (error as Error).message, latencyMs: 0}
       }
-      if (!this.running) {
+      if (!this.live(id)) {
         await mutex.release()
         return
       }
@@ -486,7 +499,7 @@ export class LockKeeper extends EventEmitter<KeeperEvents> {
         const stopped = new Promise<undefined>((resolve) => (this.stopHolding = () => resolve(undefined)))
         const info = await Promise.race([lost, stopped])
         this.stopHolding = undefined
-        if (!info || !this.running) return
+        if (!info || !this.live(id)) return
         this.note(`cluster lock lost: ${info.reason}`)
         this.safeEmit('lost', info)
         await mutex.release()
