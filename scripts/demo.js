@@ -34,7 +34,7 @@ async function liveDemo() {
   const {createLabCluster} = await import('../dist/dev/lab-cluster.js')
   console.log('\n== A 3-node cluster in network namespaces (nats-server + daemon per node, real addresses) ==')
   const lc = await createLabCluster({nodes: 3, publicAddresses: 3, name: 'demo'})
-  const env = {CTDBCTL_CONFIG: lc.configFile}
+  const env = lc.cliEnv
   try {
     await until(async () => Object.values(await lc.probe()).every(Boolean), 60_000)
     show('', ['status'], env)
@@ -63,11 +63,11 @@ async function liveDemo() {
 async function sandboxDemo() {
   console.log('\nNot running as root: network namespaces and real addresses need root, so this demo runs the')
   console.log('cluster on loopback with the fake address driver (it records what it would configure).')
-  const {sandboxUp, sandboxDown} = await import('../dist/dev/sandbox.js')
+  const {sandboxUp, sandboxDown, sandboxNats} = await import('../dist/dev/sandbox.js')
   const {waitForCluster} = await import('../dist/dev/wait.js')
   const dir = `${root}/.ctdbctl-demo`
-  const sb = await sandboxUp({nodes: 3, dir, name: 'demo'})
-  const env = {CTDBCTL_CONFIG: sb.configFile}
+  const sb = await sandboxUp({nodes: 3, dir, name: 'demo', auth: true})
+  const env = {CTDBCTL_CONFIG: sb.configFile, CTDBCTL_NATS_CREDS: sandboxNats(sb).credentials}
   try {
     await waitForCluster(sb, 30_000)
     const base = cli(['show'], env).stdout

@@ -8,6 +8,9 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {ClusterClient} from '../client/cluster-client.js'
+import type {NatsSettings} from '../config/model.js'
+import {generateCreds, OPERATOR, seedFileName, serverConfigFile} from '../security/creds.js'
+import {seedConfig} from './seed-config.js'
 import {restartNatsServer, startNatsServers, stopNatsServers, stopProcess, type NatsServerHandle} from './nats-servers.js'
 import {createNetLab, destroyNetLab, nsExec, type NetLab} from './netlab.js'
 
@@ -22,6 +25,8 @@ export interface LabClusterOptions {
   name?: string
   /** Every daemon serves Prometheus metrics on 0.0.0.0:PORT inside its namespace. */
   metricsPort?: number
+  /** NATS without authentication (default: per-node nkey identities and an operator, as `creds generate` sets up). */
+  noAuth?: boolean
 }
 
 export const SERVICE_PORT = 8445
@@ -43,6 +48,10 @@ export interface LabCluster {
   nats: NatsServerHandle[]
   daemons: LabDaemon[]
   publicAddresses: string[]
+  /** How a client reaches the cluster as the operator: all servers, or those of the given nodes. */
+  natsTarget(nodes?: number[]): NatsSettings
+  /** Environment for `ctdbctl` commands against the lab (cluster file and operator credentials). */
+  cliEnv: Record<string, string>
   client(): Promise<ClusterClient>
   startDaemon(pnn: number): LabDaemon
   /** Starts a killed nats-server of node `index` again, same argv and store, and waits until healthy. */
@@ -63,6 +72,11 @@ export async function createLabCluster(options: LabClusterOptions): Promise<LabC
   let nats: NatsServerHandle[] = []
   const daemons: LabDaemon[] = []
   const configFile = join(dir, 'cluster.yaml')
+  const credsDir = options.noAuth ? undefined : join(dir, 'creds')
+  const natsTarget = (nodes?: number[]): NatsSettings => ({
+    servers: (nodes ?? nats.map((_, i) => i)).map((i) => nats[i].url),
+    ...(credsDir ? {credentials: join(credsDir, seedFileName(OPERATOR))} : {}),
+  })
 
   const startDaemon = (pnn: number): LabDaemon => {
     const node = lab.nodes[pnn]
@@ -70,7 +84,7 @@ export async function createLabCluster(options: LabClusterOptions): Promise<LabC
     mkdirSync(dataDir, {recursive: true})
     const log = join(dataDir, 'daemon.log')
     const out = openSync(log, 'a')
-    const child = spawn('ip', ['netns', 'exec', node.ns, process.execPath, CLI, 'daemon', '--config', configFile, '--node', `n${pnn}`, '--data-dir', dataDir, '--nats-server', nats[pnn].url, '--ip-driver', 'iproute2', ...(options.metricsPort === undefined ? [] : ['--metrics-listen', `0.0.0.0:${options.metricsPort}`])], {
+    const child = spawn('ip', ['netns', 'exec', node.ns, process.execPath, CLI, 'daemon', '--config', configFile, '--node', `n${pnn}`, '--data-dir', dataDir, '--nats-server', nats[pnn].url, '--ip-driver', 'iproute2', ...(credsDir ? ['--nats-creds', join(credsDir, seedFileName(`n${pnn}`))] : []), ...(options.metricsPort === undefined ? [] : ['--metrics-listen', `0.0.0.0:${options.metricsPort}`])], {
       stdio: ['ignore', out, out],
     })
     const d = {pnn, ns: node.ns, pid: child.pid!, process: child, log}
@@ -89,7 +103,9 @@ export async function createLabCluster(options: LabClusterOptions): Promise<LabC
   }
 
   try {
-    nats = await startNatsServers({count: options.nodes, dir, clusterName: `${cluster}-nats`, placement: lab.nodes.map((n) => ({ns: n.ns, address: n.privateAddress}))})
+    if (credsDir) generateCreds({name: cluster, nodes: lab.nodes.map((n) => ({pnn: n.index, name: `n${n.index}`, deleted: false}))}, credsDir)
+    const authArgs = credsDir ? ['--config', serverConfigFile(credsDir, cluster)] : []
+    nats = await startNatsServers({count: options.nodes, dir, clusterName: `${cluster}-nats`, placement: lab.nodes.map((n) => ({ns: n.ns, address: n.privateAddress})), extraArgs: () => authArgs})
     const yaml = [
       'apiVersion: ctdbctl/v1',
       'kind: Cluster',
@@ -103,6 +119,8 @@ export async function createLabCluster(options: LabClusterOptions): Promise<LabC
       ...(publicAddresses.length > 0 ? ['  publicAddresses:', ...publicAddresses.map((a) => `    - {address: ${a}/24, interfaces: [eth1]}`)] : []),
     ].join('\n') + '\n' + (options.extraSpec ?? '')
     writeFileSync(configFile, yaml)
+    // Node identities may not write the config bucket: the operator seeds it.
+    if (credsDir) await seedConfig(natsTarget(), cluster, yaml)
     for (let pnn = 0; pnn < options.nodes; pnn++) {
       services.push(spawn('ip', ['netns', 'exec', lab.nodes[pnn].ns, process.execPath, join(SCRIPTS, 'lab-service.mjs'), String(SERVICE_PORT), `n${pnn}`], {stdio: 'ignore'}))
       startDaemon(pnn)
@@ -120,7 +138,9 @@ export async function createLabCluster(options: LabClusterOptions): Promise<LabC
     nats,
     daemons,
     publicAddresses,
-    client: () => ClusterClient.connect({cluster, nats: {servers: nats.map((s) => s.url)}}, 3000),
+    natsTarget,
+    cliEnv: {CTDBCTL_CONFIG: configFile, ...(credsDir ? {CTDBCTL_NATS_CREDS: join(credsDir, seedFileName(OPERATOR))} : {})},
+    client: () => ClusterClient.connect({cluster, nats: natsTarget()}, 3000),
     startDaemon,
     restartNats: async (index) => {
       nats[index] = await restartNatsServer(nats[index])

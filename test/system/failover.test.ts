@@ -15,7 +15,7 @@ let lc: LabCluster
 let client: ClusterClient
 const onCleanup: (() => Promise<void>)[] = []
 
-const cli = (args: string[]) => runCli(args, {env: {CTDBCTL_CONFIG: lc.configFile}})
+const cli = (args: string[]) => runCli(args, {env: lc.cliEnv})
 
 /** Public addresses really configured in each node namespace (from `ip -j addr`). */
 async function hostHoldings(): Promise<Map<number, string[]>> {
@@ -114,7 +114,7 @@ test('disable, ban and stop make a node release its addresses; enable, unban and
 
 /** The isolated node's own view, asked inside its namespace through its own NATS server. */
 async function isolatedView(pnn: number): Promise<{leader: number; thisNode: number}> {
-  const out = await nsExec(lc.lab.nodes[pnn].ns, [process.execPath, BIN, 'status', '--json', '--nats', lc.nats[pnn].url, '--cluster', lc.cluster, '-n', String(pnn), '--timeout', '2'])
+  const out = await nsExec(lc.lab.nodes[pnn].ns, [process.execPath, BIN, 'status', '--json', '--nats', lc.nats[pnn].url, '--cluster', lc.cluster, '-n', String(pnn), '--timeout', '2', ...(lc.cliEnv.CTDBCTL_NATS_CREDS ? ['--nats-creds', lc.cliEnv.CTDBCTL_NATS_CREDS] : [])])
   return JSON.parse(out) as {leader: number; thisNode: number}
 }
 
@@ -134,7 +134,7 @@ test('a partition isolating one node: never two lock holders, the isolated node 
     // Sample both sides: at no moment do two nodes consider themselves the leader. The majority
     // is asked through a majority server (the shared client may be on the isolated one).
     const majority = [0, 1, 2].filter((p) => p !== victim)
-    const majorityClient = await ClusterClient.connect({cluster: lc.cluster, nats: {servers: [lc.nats[majority[0]].url]}}, 3000)
+    const majorityClient = await ClusterClient.connect({cluster: lc.cluster, nats: lc.natsTarget([majority[0]])}, 3000)
     onCleanup.push(() => majorityClient.close())
     let isolatedSawNoLeader = false
     for (let i = 0; i < 15; i++) {

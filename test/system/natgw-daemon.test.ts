@@ -33,7 +33,7 @@ async function setLinks(pnn: number, up: boolean): Promise<void> {
   for (const tag of ['p', 'u']) await run('ip', ['-n', lc.lab.hub, 'link', 'set', `${lc.lab.prefix}${pnn}${tag}o`, up ? 'up' : 'down'])
 }
 
-const natgwLeader = async () => (await runCli(['natgw', 'leader', '-T', '3'], {env: {CTDBCTL_CONFIG: lc.configFile}})).stdout.trim()
+const natgwLeader = async () => (await runCli(['natgw', 'leader', '-T', '3'], {env: lc.cliEnv})).stdout.trim()
 const ourRules = (pnn: number) => new IptablesDriver({netns: lc.lab.nodes[pnn].ns}).list(natgwTag('gw'))
 const eth1 = async (pnn: number): Promise<string[]> => [...((await nsExec(lc.lab.nodes[pnn].ns, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth1'])).match(/inet \S+/g) ?? [])]
 
@@ -47,7 +47,7 @@ beforeAll(async () => {
   const {appendFileSync} = await import('node:fs')
   appendFileSync(lc.configFile, group)
   const applied = await waitFor('the group to be applied', async () => {
-    const r = await runCli(['apply', lc.configFile, '--yes', '--wait', '20'], {env: {CTDBCTL_CONFIG: lc.configFile}})
+    const r = await runCli(['apply', lc.configFile, '--yes', '--wait', '20'], {env: lc.cliEnv})
     return r.code === 0 ? r : undefined
   }, 60_000, 1000)
   expect(applied.code).toBe(0)

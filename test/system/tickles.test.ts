@@ -77,7 +77,7 @@ async function connectClients(s: Setup, from: number, ports = [SMB, OTHER]): Pro
   return out
 }
 
-const cli = (s: Setup, args: string[]) => runCli(args, {env: {CTDBCTL_CONFIG: s.lc.configFile}})
+const cli = (s: Setup, args: string[]) => runCli(args, {env: s.lc.cliEnv})
 
 /** Epoch ms at which the node's daemon logged adding the address (after `since`). */
 function addedAt(s: Setup, pnn: number, since: number): number | undefined {

@@ -46,7 +46,7 @@ async function majorityView(ctx: ChaosContext, target: number): Promise<unknown>
   const other = (target + 1) % ctx.lc.daemons.length
   let client: ClusterClient | undefined
   try {
-    client = await ClusterClient.connect({cluster: ctx.lc.cluster, nats: {servers: [ctx.lc.nats[other].url]}}, 1000)
+    client = await ClusterClient.connect({cluster: ctx.lc.cluster, nats: ctx.lc.natsTarget([other])}, 1000)
     const s = await client.status(other)
     return {pnn: other, leader: s.leader, targetFlags: s.nodes.find((n) => n.pnn === target)?.flags, targetHolds: s.publicAddresses.filter((a) => a.pnn === target).length}
   } catch (e) {

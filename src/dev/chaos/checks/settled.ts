@@ -17,7 +17,7 @@ type Problems = Record<string, string | undefined>
 export const SETTLED_INVARIANTS = ['cluster-agrees', 'address-held-once', 'address-answers', 'metrics-match-status', 'persistent-committed'] as const
 
 async function statuses(ctx: ChaosContext): Promise<ClusterState[]> {
-  const client = await ClusterClient.connect({cluster: ctx.lc.cluster, nats: {servers: ctx.lc.nats.map((s) => s.url)}}, 2000)
+  const client = await ClusterClient.connect({cluster: ctx.lc.cluster, nats: ctx.lc.natsTarget()}, 2000)
   try {
     return await Promise.all(ctx.lc.lab.nodes.map((n) => client.status(n.index)))
   } finally {
