@@ -1,7 +1,9 @@
 // The chaos suite's short run (root): a 3-node namespace cluster with database clients on every
-// node, a fixed seed, every kind of fault at least once, zero violations. A second, small run injects faults that break the
-// invariants on purpose (a monitor left failing, a daemon killed behind the run's back) and
-// expects them reported: the checkers can fail. The long run is `npm run chaos -- --minutes N`.
+// node, a fixed seed, every kind of fault at least once, zero violations. A second, small run
+// injects faults that break the invariants on purpose (a monitor left failing, a daemon killed
+// behind the run's back, an impostor claiming the cluster lock) and expects them reported: the
+// checkers can fail. The long run is `npm run chaos -- --minutes N`.
+import {spawn} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -10,6 +12,10 @@ import {FAULTS} from '../../src/dev/chaos/faults/index.js'
 import {formatSummary} from '../../src/dev/chaos/recorder.js'
 import {runChaos} from '../../src/dev/chaos/runner.js'
 import {SETTLED_INVARIANTS} from '../../src/dev/chaos/checks/settled.js'
+import {scrapeInNamespace} from '../../src/dev/chaos/checks/lock.js'
+import {metricValue, parseMetrics} from '../../src/dev/chaos/checks/prometheus.js'
+import {stopProcess} from '../../src/dev/nats-servers.js'
+import {waitFor} from '../helpers/wait.js'
 import {requireBuilt} from '../helpers/cli.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'ctdbctl-chaos-test-'))
@@ -60,10 +66,33 @@ test('faults that break the invariants are reported as violations', async () => 
       return async () => undefined
     },
   }
-  const summary = await runChaos({seed: 3, nodes: 3, durationMs: 0, everyKind: true, settleMs: 8000, holdMs: [500, 500], faults: [monitorLeftFailing, rogueKill], databases: false, logFile: join(dir, 'broken.log')})
+  const impostor: Fault = {
+    kind: 'impostor-leader',
+    async inject(ctx, pnn) {
+      // The target's daemon is replaced by a process whose metrics claim the lock, while the
+      // real cluster elects a leader elsewhere: the lock sampler must see two holders.
+      const d = ctx.lc.daemons[pnn]
+      ctx.expectedExits.add(d.pid)
+      await stopProcess(d.pid, d.process, 'SIGKILL')
+      const fake = spawn('ip', ['netns', 'exec', d.ns, process.execPath, '-e', `require('http').createServer((q, r) => r.end('ctdbctl_is_leader 1\\n')).listen(${ctx.metricsPort})`], {stdio: 'ignore'})
+      const others = ctx.lc.lab.nodes.map((n) => n.index).filter((p) => p !== pnn)
+      await waitFor('a real leader besides the impostor', async () => {
+        const texts = await Promise.all(others.map((p) => scrapeInNamespace(ctx, p)))
+        return texts.some((t) => t !== undefined && metricValue(parseMetrics(t), 'ctdbctl_is_leader') === 1) ? true : undefined
+      }, 20_000, 200)
+      await new Promise((r) => setTimeout(r, 1500)) // at least two lock samples with both claims
+      return async () => {
+        await stopProcess(fake.pid!, fake, 'SIGKILL')
+        const started = ctx.lc.startDaemon(pnn)
+        ctx.watch(`daemon n${pnn}`, started.process, started.log)
+      }
+    },
+  }
+  const summary = await runChaos({seed: 3, nodes: 3, durationMs: 0, everyKind: true, settleMs: 8000, holdMs: [500, 500], faults: [monitorLeftFailing, rogueKill, impostor], databases: false, logFile: join(dir, 'broken.log')})
   const invariants = new Set(summary.violations.map((v) => v.invariant))
   expect(invariants).toContain('no-crash')
   expect(invariants).toContain('cluster-agrees')
+  expect(summary.violations.find((v) => v.invariant === 'single-lock-holder')?.detail).toMatch(/^nodes \d, \d all report holding the cluster lock$/)
   expect(summary.violations.find((v) => v.invariant === 'no-crash')!.detail).toMatch(/daemon n\d \(pid \d+\) exited on its own with SIGKILL/)
   expect(summary.violations.find((v) => v.invariant === 'cluster-agrees')!.detail).toMatch(/UNHEALTHY|DISCONNECTED|answered/)
 }, 200_000)
