@@ -39,3 +39,9 @@ export function isWrongLastSequence(error: unknown): boolean {
   const code = (error as {code?: unknown})?.code
   return code === 10071 || code === 10164 || /wrong last sequence/i.test((error as Error)?.message ?? '')
 }
+
+/** The key's actual revision, as a refused CAS reports it ("wrong last sequence: N"). */
+export function revisionInError(error: unknown): number | undefined {
+  const m = /wrong last sequence: (\d+)/i.exec((error as Error)?.message ?? '')
+  return m ? Number(m[1]) : undefined
+}

@@ -13,11 +13,12 @@
 // local monotonic clock (performance.now()); wall clocks are never read, let alone compared
 // across nodes.
 //  [R1] Free key (absent or deleted): take it with CAS on its revision (0 when absent).
-//  [R2] Someone's lease at revision r: watch it (read every ttl/10, at most 250 ms). A change
-//       means the holder is alive: write '1' and exit. If r stays unchanged for
-//       max(our ttl, the ttl in the value) + margin (max(100 ms, ttl/20)), counted from the
-//       moment we *received* r, the lease has expired: take it with CAS on r.
-//       A CAS that loses writes '1'.
+//  [R2] Someone's lease at revision r: watch it (read every ttl/10, at most 250 ms). r is the
+//       highest revision learned, from a read or from the revision a refused CAS reports; a
+//       lower one is a stale answer and ignored. A higher one means the holder is alive: write
+//       '1' and exit. If r stays unchanged for max(our ttl, any ttl in a value read) + margin
+//       (max(100 ms, ttl/20)), counted from the moment we *received* r, the lease has expired:
+//       take it with CAS on r. A CAS that loses writes '1'.
 //  [R3] Holding: renew with CAS on our revision every ttl/3. S = the time at which the
 //       last successful write was *sent*. If no renewal succeeds by S + ttl/2, give up: close
 //       stdout (the daemon sees EOF = lock lost at once), delete the key with CAS if it is still

@@ -9,7 +9,7 @@ import {performance} from 'node:perf_hooks'
 import type {NatsConnection, NodeConnectionOptions} from '@nats-io/transport-node'
 import type {KV, KvEntry} from '@nats-io/kv'
 import type {JetStreamClient} from '@nats-io/jetstream'
-import {CasLostError, casWrite, isWrongLastSequence} from '../../protocol/kv-cas.js'
+import {CasLostError, casWrite, isWrongLastSequence, revisionInError} from '../../protocol/kv-cas.js'
 import {parentAlive, quietWrite} from './fcntl-helper.js'
 
 export const NATS_KV_PROG = 'ctdbctl mutex nats-kv'
@@ -318,27 +318,46 @@ class NatsKvLease {
     this.firstUnconfirmedSend = undefined
   }
 
-  /** Resolves true when we took the lease, false on contention. */
+  /**
+   * Resolves true when we took the lease, false on contention. The revision watched is the
+   * highest one learned, from reads or from the revision a refused CAS reports: nats-server 2.9
+   * can leave a deposed stream leader answering reads with an old state after a partition, so a
+   * lower revision (or "free" below what we know) is a stale answer, never a reason to act.
+   */
   private async contend(): Promise<boolean> {
     this.state = 'contending'
     let observedRev = -1
     let observedAt = 0
+    // The longest ttl any lease value we read declared: a revision learned from a refused write
+    // comes without its value.
     let leaseTtl = this.options.ttlMs
-    let conflicted = false
     let failingSince: number | undefined
     let writesFailingSince: number | undefined
     const errorBudgetMs = Math.max(5000, 2 * this.options.ttlMs)
-    const writeFailed = async (r: {conflict: boolean; error: unknown}): Promise<void> => {
-      if (r.conflict) {
-        conflicted = true
-        writesFailingSince = undefined
-        return
+    const observe = (rev: number) => {
+      observedRev = rev
+      observedAt = now()
+    }
+    /** A refused take: false = contention; true = go on watching (what the write taught us is observed). */
+    const refused = async (r: {conflict: boolean; error: unknown}, expected: number): Promise<boolean> => {
+      if (!r.conflict) {
+        // Outcome unknown [R4] (or refused): read again after a pause; give up after the budget.
+        this.noteError(r.error)
+        writesFailingSince ??= now()
+        if (now() - writesFailingSince > errorBudgetMs) throw new Error(`cannot take the lease: ${errorText(r.error)}`)
+        await sleep(this.t.pollMs)
+        return true
       }
-      // Outcome unknown [R4] (or refused): read again after a pause; give up after the budget.
-      this.noteError(r.error)
-      writesFailingSince ??= now()
-      if (now() - writesFailingSince > errorBudgetMs) throw new Error(`cannot take the lease: ${errorText(r.error)}`)
-      await sleep(this.t.pollMs)
+      writesFailingSince = undefined
+      const actual = revisionInError(r.error)
+      if (actual === undefined) return this.contention(`another contender took it over revision ${expected}`)
+      if (actual <= observedRev) {
+        await sleep(this.t.pollMs) // a stale answer to the write: ask again
+        return true
+      }
+      if (observedRev !== -1 && observedRev >= expected) return this.contention(`revision ${observedRev} → ${actual} while we watched`)
+      observe(actual)
+      return true
     }
     for (;;) {
       if (this.state !== 'contending') return false
@@ -356,31 +375,40 @@ class NatsKvLease {
         this.adopt(entry!)
         return true
       }
+      const rev = entry?.revision ?? 0
+      if (rev < observedRev) {
+        await sleep(this.t.pollMs) // stale answer
+        continue
+      }
       if (!entry || entry.operation !== 'PUT') {
         // Free (never taken, or released with a delete): take it [R1].
-        const r = await this.write(entry?.revision ?? 0)
+        const r = await this.write(rev)
         if (r.ok) return true
-        await writeFailed(r)
+        if (!(await refused(r, rev))) return false
         continue
       }
       // Someone else's lease.
-      if (conflicted) return false // it appeared while we tried to take a free lease
-      if (entry.revision !== observedRev) {
-        if (observedRev !== -1) return false // renewed while we watched: the holder is alive
-        observedRev = entry.revision
-        observedAt = now()
-        leaseTtl = Math.max(this.options.ttlMs, this.declaredTtl(entry))
+      leaseTtl = Math.max(leaseTtl, this.declaredTtl(entry))
+      if (rev > observedRev) {
+        if (observedRev !== -1) return this.contention(`renewed while we watched (revision ${observedRev} → ${rev}): ${describeEntry(entry)}`)
+        observe(rev)
       }
       const expiresAt = observedAt + leaseTtl + this.t.marginMs
       if (now() >= expiresAt) {
         // Unchanged for a full ttl on our own clock: expired; take it with CAS [R2].
         const r = await this.write(observedRev)
         if (r.ok) return true
-        await writeFailed(r)
+        if (!(await refused(r, observedRev))) return false
         continue
       }
       await sleep(Math.min(this.t.pollMs, Math.max(1, expiresAt - now())))
     }
+  }
+
+  /** Contention, with who holds the lease on stderr (the daemon logs it: elections stay explainable). */
+  private contention(why: string): false {
+    this.io.error(`${this.prog}: contention - ${why}`)
+    return false
   }
 
   private scheduleRenewal(): void {
