@@ -55,7 +55,12 @@ export class RecoveryMaster {
   constructor(private readonly deps: RecoveryDeps) {}
 
   /** Recovers with `participants`, leaving out nodes that fail; throws when no attempt succeeds. */
-  async recover(participants: number[], vnnmapOf: (participants: number[]) => number[]): Promise<RecoveryResult> {
+  /**
+   * `stillLeader` is asked before the thaw, the step that makes the recovered copies live: a
+   * node that lost the cluster lock meanwhile (cut off mid-recovery) must not install what it
+   * merged without the nodes it could no longer see (as CTDB kills its recovery helper then).
+   */
+  async recover(participants: number[], vnnmapOf: (participants: number[]) => number[], stillLeader: () => boolean = () => true): Promise<RecoveryResult> {
     const node = this.deps.node
     const started = performance.now()
     let active = [...participants].sort((a, b) => a - b)
@@ -64,7 +69,7 @@ export class RecoveryMaster {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const generation = randomInt(2, 2 ** 31)
       try {
-        const {databases, records} = await this.attempt(active, generation, vnnmapOf(active))
+        const {databases, records} = await this.attempt(active, generation, vnnmapOf(active), stillLeader)
         return {generation, participants: active, vnnmap: vnnmapOf(active), excluded, databases, records, ms: Math.round(performance.now() - started)}
       } catch (e) {
         lastError = e as Error
@@ -84,7 +89,7 @@ export class RecoveryMaster {
     await this.deps.ban(pnn).catch((e: Error) => this.deps.node.log.error({pnn, err: e.message}, 'could not ban the node'))
   }
 
-  private async attempt(active: number[], gen: number, vnnmap: number[]): Promise<{databases: number; records: number}> {
+  private async attempt(active: number[], gen: number, vnnmap: number[], stillLeader: () => boolean): Promise<{databases: number; records: number}> {
     const node = this.deps.node
     const replies = await this.onAll(active, (p) => this.call(p, {op: 'freeze', gen}))
     const dbs = new Map<string, DbKind>()
@@ -99,6 +104,7 @@ export class RecoveryMaster {
     await this.onAll(active, (p) => Promise.all([...dbs].map(([name, kind]) => this.call(p, {op: 'attach', name, kind, recovery: true}))))
     let records = 0
     for (const [name, kind] of dbs) records += kind === 'volatile' ? await this.recoverVolatile(name, active, gen, vnnmap) : await this.recoverFullCopy(name, active, gen)
+    if (!stillLeader()) throw new Error('no longer the leader: recovery abandoned before the thaw')
     await this.onAll(active, (p) => this.call(p, {op: 'thaw', gen, vnnmap, participants: active, recmaster: node.pnn}))
     return {databases: dbs.size, records}
   }

@@ -266,7 +266,7 @@ export class DatabaseService implements DatabaseApi {
     const report = (ok: boolean, error?: string) =>
       this.options.onRecovery?.({startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime(), ok, ...(error ? {error} : {})})
     this.recovery
-      .recover(participants, (active) => vnnMap(active, view.lmasterCapable, this.pnn))
+      .recover(participants, (active) => vnnMap(active, view.lmasterCapable, this.pnn), () => this.view?.leader === true && this.view.quorate)
       .then((result) => {
         this.lastRecovery = result
         this.recoveredKey = result.excluded.length === 0 ? key : ''

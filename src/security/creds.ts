@@ -90,7 +90,13 @@ export function renderServerConfig(cluster: string, identities: Pick<Identity, '
     identities.map(user).join(',\n'),
     '  ]',
     '}',
-    ...(tls ? [`tls ${JSON.stringify({cert_file: tls.cert, key_file: tls.key, ...(tls.ca ? {ca_file: tls.ca, verify: true} : {})})}`] : []),
+    ...(tls
+      ? [
+          `tls ${JSON.stringify({cert_file: tls.cert, key_file: tls.key, ...(tls.ca ? {ca_file: tls.ca, verify: true} : {})})}`,
+          '# Routes between the servers use TLS too, each side verifying the other.',
+          `cluster {"tls": ${JSON.stringify({cert_file: tls.cert, key_file: tls.key, ...(tls.ca ? {ca_file: tls.ca} : {}), verify: true})}}`,
+        ]
+      : []),
     '',
   ].join('\n')
 }

@@ -58,3 +58,21 @@ test('a node that cannot freeze is left out, banned after three failed recoverie
   const again = await h.svc(2).fetchLock('o', 'f.tdb', Buffer.from('k'))
   h.svc(2).release('o', again.handle)
 }, 150_000)
+
+test('a leader that loses leadership mid-recovery does not thaw what it merged without the others', async () => {
+  const held = await h.svc(2).fetchLock('stuck2', 'f.tdb', Buffer.from('held-again'))
+  const leader = h.svc(0)
+  const before = leader.lastRecovery
+  const view = {leader: true, leaderPnn: 0, quorate: true, generation: 300, participants: [0, 1, 2], lmasterCapable: () => true}
+  leader.update(view)
+  // Node 2 cannot freeze (10 s); meanwhile node 0 stops being the leader.
+  await waitFor('node 1 frozen by the recovery', () => (h.svc(1).frozen ? true : undefined), 10_000, 20)
+  leader.update({...view, leader: false, leaderPnn: -1})
+  await new Promise((r) => setTimeout(r, 14_000))
+  expect(leader.lastRecovery).toBe(before)
+  expect(h.svc(1).frozen).toBe(true)
+  // Leader again: the next recovery thaws the nodes it includes.
+  h.svc(2).release('stuck2', held.handle)
+  leader.update({...view, generation: 301})
+  await waitFor('a completed recovery', () => (leader.lastRecovery !== before && !h.svc(1).frozen ? true : undefined), 40_000, 50)
+}, 90_000)

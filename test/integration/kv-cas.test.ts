@@ -9,7 +9,7 @@ import {connect, type NatsConnection} from '@nats-io/transport-node'
 import {jetstream} from '@nats-io/jetstream'
 import {Kvm, type KV} from '@nats-io/kv'
 import {startNatsServers, stopNatsServers, type NatsServerHandle} from '../../src/dev/nats-servers.js'
-import {CasLostError, casWrite, isWrongLastSequence} from '../../src/protocol/kv-cas.js'
+import {CasLostError, casWrite, isWrongLastSequence, revisionInError} from '../../src/protocol/kv-cas.js'
 
 let dir: string
 let servers: NatsServerHandle[] = []
@@ -63,4 +63,6 @@ test('a stale expected revision is refused', async () => {
   await casWrite(js, 'cas_test', 's', 'b', rev)
   const refused: unknown = await casWrite(js, 'cas_test', 's', 'c', rev).then(() => undefined, (e: unknown) => e)
   expect(lostRace(refused)).toBe(true)
+  // The refusal names the key's actual revision: contenders learn it even when reads are stale.
+  expect(revisionInError(refused)).toBe((await kv.get('s'))!.revision)
 })

@@ -48,6 +48,17 @@ test('the generated include makes the server require TLS', () => {
   expect(readFileSync(f('creds/nats-auth-tlsc.conf'), 'utf8')).toContain(`tls {"cert_file":"${f('server.pem')}","key_file":"${f('server.key')}"}`)
 })
 
+test('routes between servers use TLS: two servers with the include form a cluster, one without it cannot join', async () => {
+  const creds = await runCli(['creds', 'generate', '--config', f('cluster.yaml'), '--out', f('creds-routes'), '--tls-cert', f('server.pem'), '--tls-key', f('server.key'), '--tls-ca', f('ca.pem')])
+  expect(creds.stderr).toBe('')
+  const include = f('creds-routes/nats-auth-tlsc.conf')
+  expect(readFileSync(include, 'utf8')).toContain(`cluster {"tls": {"cert_file":"${f('server.pem')}","key_file":"${f('server.key')}","ca_file":"${f('ca.pem')}","verify":true}}`)
+  // startNatsServers waits until JetStream has a meta leader: only possible over working routes.
+  const pair = await startNatsServers({count: 2, dir: f('routes-ok'), clusterName: 'tlsroutes', extraArgs: () => ['--config', include]})
+  await stopNatsServers(pair)
+  await expect(startNatsServers({count: 2, dir: f('routes-mixed'), clusterName: 'tlsmixed', readyTimeoutMs: 5000, extraArgs: (i) => (i === 0 ? ['--config', include] : [])})).rejects.toThrow(/not healthy/)
+}, 60_000)
+
 test('a client with the CA and the operator seed connects over TLS; one without the CA is refused', async () => {
   const client = await ClusterClient.connect({cluster: 'tlsc', nats: {servers: [url()], credentials: f('creds/operator.nk'), tls: {ca: f('ca.pem')}}}, 5000)
   try {

@@ -15,7 +15,7 @@ export default class CredsGenerate extends Command {
     config: Flags.string({char: 'c', summary: 'Cluster file (YAML).', env: 'CTDBCTL_CONFIG', required: true, helpValue: 'FILE'}),
     out: Flags.string({summary: 'Directory for the seed files and the server include.', required: true, helpValue: 'DIR'}),
     force: Flags.boolean({summary: 'Replace existing seeds (every identity gets a new key).'}),
-    'tls-cert': Flags.string({summary: 'Make the servers require TLS from clients, with this certificate (same path on every server).', helpValue: 'FILE', dependsOn: ['tls-key']}),
+    'tls-cert': Flags.string({summary: 'Make the servers require TLS from clients and between servers (routes), with this certificate (same path on every server).', helpValue: 'FILE', dependsOn: ['tls-key']}),
     'tls-key': Flags.string({summary: 'The key of --tls-cert.', helpValue: 'FILE', dependsOn: ['tls-cert']}),
     'tls-ca': Flags.string({summary: 'Also require client certificates signed by this CA.', helpValue: 'FILE', dependsOn: ['tls-cert']}),
   }
