@@ -2,6 +2,7 @@
 import {judgeRsn} from '../../src/dev/chaos/checks/databases.js'
 import {parseMetrics, metricValue} from '../../src/dev/chaos/checks/prometheus.js'
 import {mulberry32} from '../../src/dev/chaos/prng.js'
+import {FaultSchedule} from '../../src/dev/chaos/schedule.js'
 import {formatSummary} from '../../src/dev/chaos/recorder.js'
 
 test('the same seed gives the same decisions, another seed others', () => {
@@ -53,4 +54,27 @@ test('volatile RSN: older is a violation unless the newest copy\'s node was seen
   expect(judgeRsn(27, floor, 999)).toBe('violation')
   expect(judgeRsn(27, floor, 1000)).toBe('revert')
   expect(judgeRsn(27, floor, 5000)).toBe('revert')
+})
+
+test('fault schedule: without overlap the draws are those of earlier runs (seeds replay); with it, a second fault on another node', () => {
+  const kinds = ['a', 'b', 'c']
+  const plain = new FaultSchedule(mulberry32(42), kinds, 3, [1500, 8000])
+  // The draw order of the runner before schedules existed: shuffle per round, target, hold.
+  const rng = mulberry32(42)
+  let round: string[] = []
+  for (let i = 0; i < 12; i++) {
+    if (round.length === 0) round = rng.shuffle(kinds)
+    expect(plain.next()).toEqual({fault: round.shift(), target: rng.int(0, 2), holdMs: rng.int(1500, 8000)})
+  }
+  const always = new FaultSchedule(mulberry32(7), kinds, 3, [1000, 2000], 1)
+  for (let i = 0; i < 30; i++) {
+    const step = always.next()
+    expect(step.also).toBeDefined()
+    expect(step.also!.target).not.toBe(step.target)
+    expect(kinds).toContain(step.also!.fault)
+  }
+  const some = new FaultSchedule(mulberry32(7), kinds, 5, [1000, 2000], 0.3)
+  const overlapping = Array.from({length: 200}, () => some.next()).filter((s) => s.also).length
+  expect(overlapping).toBeGreaterThan(30)
+  expect(overlapping).toBeLessThan(90)
 })

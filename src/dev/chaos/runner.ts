@@ -1,8 +1,7 @@
 // A chaos run: a lab cluster in network namespaces (src/dev/lab-cluster.ts) with a service
-// monitor and metrics, faults injected one at a time in a seeded order, and the invariants
-// checked continuously (lock holders, crashes) and after each heal (src/dev/chaos/checks/).
-// Faults are drawn in rounds: each round is a seeded shuffle of every kind, with a seeded
-// target and hold time, so the decisions depend on the seed only and `--seed` replays them.
+// monitor and metrics, faults injected in a seeded order (src/dev/chaos/schedule.ts: one at a
+// time, or with --overlap sometimes two on different nodes), and the invariants checked
+// continuously (lock holders, crashes) and after each heal (src/dev/chaos/checks/).
 import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -15,6 +14,7 @@ import {checkSettled} from './checks/settled.js'
 import type {ChaosContext, Fault} from './context.js'
 import {FAULTS} from './faults/index.js'
 import {mulberry32} from './prng.js'
+import {FaultSchedule} from './schedule.js'
 import {Recorder, type ChaosSummary} from './recorder.js'
 
 export interface ChaosOptions {
@@ -36,6 +36,8 @@ export interface ChaosOptions {
   databases?: boolean
   /** Ends the run after the current fault (Ctrl-C). */
   signal?: AbortSignal
+  /** Probability (0–1) that a fault overlaps a second one on another node (default 0). */
+  overlap?: number
 }
 
 const METRICS_PORT = 9464
@@ -91,17 +93,24 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     workload?.start()
     started = Date.now()
     const injected = new Set<string>()
-    let round: Fault[] = []
+    const schedule = new FaultSchedule(rng, faults, options.nodes, options.holdMs ?? HOLD_MS, options.overlap ?? 0)
     while (!options.signal?.aborted && (Date.now() - started < options.durationMs || (options.everyKind && faults.some((f) => !injected.has(f.kind))))) {
-      if (round.length === 0) round = rng.shuffle(faults)
-      const fault = round.shift()!
-      const target = rng.int(0, options.nodes - 1)
-      const holdMs = rng.int(...(options.holdMs ?? HOLD_MS))
+      const {fault, target, holdMs, also} = schedule.next()
       rec.fault(fault.kind, {target, holdMs})
       injected.add(fault.kind)
       const heal = await fault.inject(ctx, target)
+      let healAlso: (() => Promise<void>) | undefined
+      if (also) {
+        rec.fault(also.fault.kind, {target: also.target, holdMs, overlapping: fault.kind})
+        injected.add(also.fault.kind)
+        healAlso = await also.fault.inject(ctx, also.target)
+      }
       await new Promise((r) => setTimeout(r, holdMs))
       rec.event('during', {fault: fault.kind, target, seenBy: await majorityView(ctx, target)})
+      if (also && healAlso) {
+        await healAlso()
+        rec.event('heal', {fault: also.fault.kind, target: also.target})
+      }
       await heal()
       rec.event('heal', {fault: fault.kind, target})
       const tookMs = await checkSettled(ctx, settleMs)
