@@ -5,7 +5,7 @@
 import type {NatsConnection} from '@nats-io/transport-node'
 import {jetstream, type JetStreamClient} from '@nats-io/jetstream'
 import {Kvm, type KV} from '@nats-io/kv'
-import {casWrite} from './kv-cas.js'
+import {casWrite, limitDuplicateWindow} from './kv-cas.js'
 export {sha256} from '../cluster/plan/document.js'
 
 export interface AppliedConfig {
@@ -65,7 +65,9 @@ export class ConfigStore {
         // not created yet
       }
       try {
-        return new ConfigStore(await kvm.create(name, {history: 64, replicas: Math.min(3, Math.max(1, servers)), timeout: REQUEST_TIMEOUT_MS}), js, name)
+        const kv = await kvm.create(name, {history: 64, replicas: Math.min(3, Math.max(1, servers)), timeout: REQUEST_TIMEOUT_MS})
+        await limitDuplicateWindow(nc, `KV_${name}`, REQUEST_TIMEOUT_MS)
+        return new ConfigStore(kv, js, name)
       } catch (e) {
         if (attempt >= 8) throw e
         await pause(250 * attempt)

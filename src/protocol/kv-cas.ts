@@ -4,8 +4,8 @@
 // v2.9.10 cluster). Every write that expects revision R therefore also carries the message id
 // `<key>-after-R`: JetStream's duplicate detection (which tracks in-flight ids) lets exactly one
 // of them through, and the others come back as duplicates, reported here as a lost race.
-import {headers} from '@nats-io/transport-node'
-import type {JetStreamClient} from '@nats-io/jetstream'
+import {headers, nanos, type NatsConnection} from '@nats-io/transport-node'
+import {jetstreamManager, type JetStreamClient} from '@nats-io/jetstream'
 
 /** Another write expecting the same revision won (or the key had moved on). */
 export class CasLostError extends Error {
@@ -44,4 +44,26 @@ export function isWrongLastSequence(error: unknown): boolean {
 export function revisionInError(error: unknown): number | undefined {
   const m = /wrong last sequence: (\d+)/i.exec((error as Error)?.message ?? '')
   return m ? Number(m[1]) : undefined
+}
+
+/**
+ * How long the message ids of a CAS bucket are remembered. Long enough for writes that are in
+ * flight together; short, because a write that fails after its leader accepted it (a stream
+ * leader cut off from its followers) leaves its id behind, and every later write expecting
+ * the same revision is then refused as a duplicate until the id is forgotten (JetStream's
+ * default: 2 minutes).
+ */
+export const CAS_DUPLICATE_WINDOW_MS = 10_000
+
+/** Shortens the stream's duplicate window to CAS_DUPLICATE_WINDOW_MS; best effort (false when not allowed or not reachable). */
+export async function limitDuplicateWindow(nc: NatsConnection, stream: string, timeoutMs: number): Promise<boolean> {
+  try {
+    const jsm = await jetstreamManager(nc, {timeout: timeoutMs})
+    const info = await jsm.streams.info(stream)
+    if (info.config.duplicate_window > 0 && info.config.duplicate_window <= nanos(CAS_DUPLICATE_WINDOW_MS)) return true
+    await jsm.streams.update(stream, {duplicate_window: nanos(CAS_DUPLICATE_WINDOW_MS)})
+    return true
+  } catch {
+    return false
+  }
 }

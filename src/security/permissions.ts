@@ -45,7 +45,7 @@ function bucketApi(stream: string, access: BucketAccess, bucket: string): string
     `$JS.ACK.${stream}.>`,
   ]
   if (access === 'read') return read
-  return [...read, `$KV.${bucket}.>`, `$JS.API.STREAM.CREATE.${stream}`, `$JS.API.STREAM.LEADER.STEPDOWN.${stream}`]
+  return [...read, `$KV.${bucket}.>`, `$JS.API.STREAM.CREATE.${stream}`, `$JS.API.STREAM.UPDATE.${stream}`, `$JS.API.STREAM.LEADER.STEPDOWN.${stream}`]
 }
 
 /** The permissions of node `pnn` of `cluster`. */

@@ -64,13 +64,15 @@ async function watchKey(cluster: string): Promise<{changes: {rev: number; at: nu
   return {changes, stop: () => (running = false)}
 }
 
-test('two contenders at once: exactly one holds, the other sees contention; the bucket is R3', async () => {
+test('two contenders at once: exactly one holds, the other sees contention; the bucket is R3 with a 10 s duplicate window', async () => {
   const [a, b] = await Promise.all([procs.lock('a', lease('kv-two', 'a')), procs.lock('b', lease('kv-two', 'b'))])
   expect([a.result!.status, b.result!.status].sort()).toEqual(['0', '1'])
   const holder = a.result!.status === '0' ? a : b
   expect(holder.mutex.held).toBe(true)
-  const info = await (await jetstreamManager(observer!)).streams.info('KV_kv-two_lock')
-  expect(info.config.num_replicas).toBe(3)
+  const jsm = await jetstreamManager(observer!)
+  expect((await jsm.streams.info('KV_kv-two_lock')).config.num_replicas).toBe(3)
+  // Message ids are remembered for 10 s, not JetStream's 2 minutes (a failed write's id would block a revision).
+  await waitFor('the duplicate window shortened', async () => ((await jsm.streams.info('KV_kv-two_lock')).config.duplicate_window === 10_000 * 1e6 ? true : undefined), 5000)
   // A latecomer also sees contention, within about ttl/3 of watching.
   const c = await procs.lock('c', lease('kv-two', 'c'))
   expect(c.result!.status).toBe('1')

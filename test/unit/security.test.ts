@@ -49,6 +49,8 @@ describe('node permissions', () => {
     ['$JS.API.STREAM.PURGE.KV_prod_config', false],
     ['$JS.API.STREAM.CREATE.KV_prod_config', false],
     ['$JS.API.STREAM.CREATE.KV_prod_lock', true],
+    ['$JS.API.STREAM.UPDATE.KV_prod_lock', true],
+    ['$JS.API.STREAM.UPDATE.KV_prod_config', false],
     ['$JS.API.STREAM.DELETE.KV_prod_lock', false],
     ['$JS.API.STREAM.CREATE.ANYTHING', false],
   ])('node 1 publishing %s: %s', (subject, allowed) => {

@@ -9,7 +9,7 @@ import {performance} from 'node:perf_hooks'
 import type {NatsConnection, NodeConnectionOptions} from '@nats-io/transport-node'
 import type {KV, KvEntry} from '@nats-io/kv'
 import type {JetStreamClient} from '@nats-io/jetstream'
-import {CasLostError, casWrite, isWrongLastSequence, revisionInError} from '../../protocol/kv-cas.js'
+import {CasLostError, casWrite, isWrongLastSequence, limitDuplicateWindow, revisionInError} from '../../protocol/kv-cas.js'
 import {parentAlive, quietWrite} from './fcntl-helper.js'
 
 export const NATS_KV_PROG = 'ctdbctl mutex nats-kv'
@@ -232,6 +232,8 @@ class NatsKvLease {
         // allow_direct off: reads go to the stream leader, not to a possibly lagging replica
         // (safety never depends on reads [R5], but fresher reads mean fewer needless give-ups).
         this.kv = await kvm.create(lockBucketName(this.options.cluster), {replicas, history: 1, allow_direct: false})
+        // Not awaited: takes must not wait on it while JetStream is slow.
+        void limitDuplicateWindow(this.nc!, `KV_${lockBucketName(this.options.cluster)}`, this.t.requestTimeoutMs)
         return
       } catch (error) {
         last = error

@@ -8,7 +8,7 @@
 import {execFile} from 'node:child_process'
 import {promisify} from 'node:util'
 import type {ChaosContext} from '../context.js'
-import {metricValue, parseMetrics} from './prometheus.js'
+import {metricValue, parseMetrics, type Sample} from './prometheus.js'
 
 const run = promisify(execFile)
 const INTERVAL_MS = 500
@@ -49,16 +49,26 @@ export class LockSampler {
 
   private async sample(): Promise<void> {
     const nodes = this.ctx.lc.lab.nodes.map((n) => n.index)
-    const texts = await Promise.all(nodes.map((pnn) => scrapeInNamespace(this.ctx, pnn)))
-    const now = Date.now()
-    const parsed = texts.map((t) => (t === undefined ? undefined : parseMetrics(t)))
+    // Each answer is used as it arrives: a frozen node's scrape takes its whole timeout, and the
+    // departures the others report must not wait for it.
+    const parsed = await Promise.all(
+      nodes.map(async (pnn) => {
+        const text = await scrapeInNamespace(this.ctx, pnn)
+        if (text === undefined) return undefined
+        const samples = parseMetrics(text)
+        this.noteInactive(pnn, samples, nodes.length)
+        return samples
+      }),
+    )
     const claims = nodes.filter((_, i) => parsed[i] !== undefined && metricValue(parsed[i]!, 'ctdbctl_is_leader') === 1)
-    for (const [i, m] of parsed.entries()) {
-      const inactive = (m ?? []).filter((x) => x.name === 'ctdbctl_node_flag' && x.value === 1 && INACTIVE.has(x.labels.flag) && Number(x.labels.node_pnn) !== nodes[i])
-      // Only a node that sees a majority counts: an isolated node sees everyone else disconnected.
-      if (new Set(inactive.map((x) => x.labels.node_pnn)).size >= nodes.length / 2) continue
-      for (const x of inactive) this.ctx.lastSeenInactive.set(Number(x.labels.node_pnn), now)
-    }
     this.ctx.rec.check('single-lock-holder', claims.length <= 1, `nodes ${claims.join(', ')} all report holding the cluster lock`)
+  }
+
+  private noteInactive(observer: number, samples: Sample[], nodeCount: number): void {
+    const inactive = samples.filter((x) => x.name === 'ctdbctl_node_flag' && x.value === 1 && INACTIVE.has(x.labels.flag) && Number(x.labels.node_pnn) !== observer)
+    // Only a node that sees a majority counts: an isolated node sees everyone else disconnected.
+    if (new Set(inactive.map((x) => x.labels.node_pnn)).size >= nodeCount / 2) return
+    const now = Date.now()
+    for (const x of inactive) this.ctx.lastSeenInactive.set(Number(x.labels.node_pnn), now)
   }
 }
