@@ -60,7 +60,24 @@ export async function freePort(): Promise<number> {
   })
 }
 
+/**
+ * Starts the servers and waits until every one is healthy. Ports come from freePort(), so on
+ * a busy machine another process can take one before the server binds it (the server then
+ * exits at once): such a start is retried with fresh ports.
+ */
 export async function startNatsServers(options: StartNatsOptions): Promise<NatsServerHandle[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startNatsServersOnce(options)
+    } catch (e) {
+      if (!(e instanceof EarlyExitError) || options.placement || attempt >= 3) throw e
+    }
+  }
+}
+
+class EarlyExitError extends Error {}
+
+async function startNatsServersOnce(options: StartNatsOptions): Promise<NatsServerHandle[]> {
   const {count, dir} = options
   const clusterName = options.clusterName ?? 'ctdbctl'
   const host = (i: number) => options.placement?.[i].address ?? '127.0.0.1'
@@ -114,7 +131,7 @@ export async function waitHealthy(server: NatsServerInfo & {process?: ChildProce
   const deadline = Date.now() + timeoutMs
   let last = ''
   while (Date.now() < deadline) {
-    if (server.process && server.process.exitCode !== null) throw new Error(`nats-server ${server.name} exited with status ${server.process.exitCode}`)
+    if (server.process && server.process.exitCode !== null) throw new EarlyExitError(`nats-server ${server.name} exited with status ${server.process.exitCode}`)
     try {
       const res = await fetch(`http://${server.host}:${server.monitorPort}/healthz`)
       if (res.ok) return
