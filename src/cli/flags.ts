@@ -31,7 +31,7 @@ export const groupFlag = Flags.string({
 })
 
 /** --config, --state, --group, --json */
-const natsCredsFlag = Flags.string({summary: "NATS credentials file for the live cluster: the operator's nkey seed or a .creds file (overrides the cluster file).", env: 'CTDBCTL_NATS_CREDS', helpValue: 'FILE'})
+export const natsCredsFlag = Flags.string({summary: "NATS credentials file: the operator's nkey seed or a .creds file (overrides the cluster file).", env: 'CTDBCTL_NATS_CREDS', helpValue: 'FILE'})
 
 /** --config, --state, --group, --json, --timeout, --nats-creds */
 export const groupCommandFlags = {config: configFlag, state: stateFlag, group: groupFlag, json: jsonFlag, timeout: timeoutFlag, 'nats-creds': natsCredsFlag}

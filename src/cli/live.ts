@@ -2,12 +2,13 @@
 import {Flags, type Command} from '@oclif/core'
 import {ClusterClient, type ClusterTarget} from '../client/cluster-client.js'
 import {readConfig} from '../config/index.js'
+import {natsCredsFlag} from './flags.js'
 
 export const liveFlags = {
   config: Flags.string({char: 'c', summary: 'Cluster file (YAML); the cluster is found through its NATS servers.', env: 'CTDBCTL_CONFIG', helpValue: 'FILE'}),
   nats: Flags.string({summary: 'NATS server URL(s), comma-separated (overrides the cluster file).', helpValue: 'URL'}),
   cluster: Flags.string({summary: 'Cluster name (overrides the cluster file).', helpValue: 'NAME'}),
-  'nats-creds': Flags.string({summary: 'NATS credentials file: the operator\'s nkey seed or a .creds file (overrides the cluster file).', env: 'CTDBCTL_NATS_CREDS', helpValue: 'FILE'}),
+  'nats-creds': natsCredsFlag,
   timeout: Flags.integer({summary: 'Seconds to wait for the cluster.', default: 3, min: 1}),
 }
 
