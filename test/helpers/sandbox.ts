@@ -1,5 +1,5 @@
 // A `dev up` sandbox for integration tests, with a client and cleanup by pid even on failure.
-import {cpSync, existsSync, mkdtempSync, readFileSync} from 'node:fs'
+import {cpSync, existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {basename, dirname, join} from 'node:path'
 import {ClusterClient} from '../../src/client/cluster-client.js'
@@ -31,6 +31,7 @@ export async function startTestCluster(nodes: number, extraSpec: string, options
     client = await ClusterClient.connect({cluster: sandbox.cluster, nats: sandboxNats(sandbox)}, 2000)
   } catch (e) {
     await sandboxDown(dir)
+    rmSync(dirname(dir), {recursive: true, force: true})
     throw e
   }
   const c = client
@@ -49,6 +50,7 @@ export async function startTestCluster(nodes: number, extraSpec: string, options
       const keep = process.env.CTDBCTL_TEST_LOGS
       if (keep) for (const d of sandbox.daemons) cpSync(d.log, join(keep, `${basename(dirname(dir))}-${d.node}.log`))
       await sandboxDown(dir)
+      rmSync(dirname(dir), {recursive: true, force: true})
     },
   }
 }
