@@ -2,7 +2,8 @@
 // The client surface (issue 10), through the daemons' Unix sockets of a 2-node loopback sandbox
 // (real nats-servers and daemons): local fetchLock+store per second with 1 and 8 clients
 // (volatile database, each client on its own keys), and messaging throughput from a client on
-// n1 to a client on n0 (send → delivered, in order). One JSON line per result. For scale, the
+// n1 to a client on n0 (send → delivered, in order), and raw classic-level puts in the same run
+// as the reference (ofRawPut; issue 10's target is 0.2). One JSON line per result. For scale, the
 // socket layer alone: the same fetchLock+store loop against a socket server in this process
 // whose database does nothing (framing, dispatch and the client, no storage).
 import {existsSync, mkdtempSync, rmSync} from 'node:fs'
@@ -14,6 +15,7 @@ import {ClientSocketServer} from '../dist/daemon/client-socket/server.js'
 import pino from 'pino'
 import {sandboxDown, sandboxUp} from '../dist/dev/sandbox.js'
 import {waitForCluster} from '../dist/dev/wait.js'
+import {rawLevel} from './_raw-level.js'
 
 const SECONDS = Number(process.env.SECONDS ?? 3)
 const MESSAGES = Number(process.env.MESSAGES ?? 50_000)
@@ -26,17 +28,22 @@ async function socketOnly(dir) {
   const server = new ClientSocketServer({path: join(dir, 'noop.sock'), pnn: 0, db, log: pino({level: 'silent'})})
   await server.start()
   try {
-    await fetchLockStore(join(dir, 'noop.sock'), 1, 'socket layer only (no-op database)')
+    console.log(JSON.stringify(await fetchLockStore(join(dir, 'noop.sock'), 1, 'socket layer only (no-op database)')))
   } finally {
     await server.stop()
   }
 }
 
+/** Runs the loop; returns its result line (printed right away for the socket layer alone). */
 async function fetchLockStore(socket, clients, what = 'local fetchLock+store via socket') {
   const conns = await Promise.all(Array.from({length: clients}, () => CtdbClient.connect(socket)))
   try {
     await conns[0].attach('bench_client.tdb', 'volatile')
-    for (let i = 0; i < 300; i++) await (await conns[0].fetchLock('bench_client.tdb', `warm-${i % 10}`)).store('w')
+    // Warm up (JIT, LevelDB) for a second: what is measured is the steady state.
+    const warm = performance.now() + 1000
+    await Promise.all(conns.map(async (c, ci) => {
+      for (let i = 0; performance.now() < warm; i++) await (await c.fetchLock('bench_client.tdb', `c${ci}-k${i % 100}`)).store('w')
+    }))
     let ops = 0
     const until = performance.now() + SECONDS * 1000
     const start = performance.now()
@@ -48,9 +55,9 @@ async function fetchLockStore(socket, clients, what = 'local fetchLock+store via
       }
     }))
     const seconds = (performance.now() - start) / 1000
-    console.log(JSON.stringify({bench: 'client', case: what, clients, ops, perSecond: Math.round(ops / seconds)}))
+    return {bench: 'client', case: what, clients, ops, perSecond: Math.round(ops / seconds)}
   } catch (e) {
-    console.log(JSON.stringify({bench: 'client', case: what, clients, error: e.message}))
+    return {bench: 'client', case: what, clients, error: e.message}
   } finally {
     await Promise.all(conns.map((c) => c.close()))
   }
@@ -93,8 +100,12 @@ try {
   await waitForCluster(sandbox, 60_000)
   const sockets = sandbox.daemons.map((d) => join(d.dataDir, 'ctdbd.socket'))
   for (let i = 0; i < 200 && !sockets.every(existsSync); i++) await sleep(100)
-  await fetchLockStore(sockets[0], 1)
-  await fetchLockStore(sockets[0], 8)
+  const results = [await fetchLockStore(sockets[0], 1), await fetchLockStore(sockets[0], 8)]
+  // The reference, in the same run (it varies by a factor of 1.5 between runs here) and after
+  // the loops, so its LevelDB's compactions do not compete with the daemon.
+  const raw = await rawLevel(dir)
+  console.log(JSON.stringify({bench: 'client', case: 'raw classic-level', ...raw}))
+  for (const r of results) console.log(JSON.stringify({...r, ...(r.perSecond ? {ofRawPut: Number((r.perSecond / raw.putPerSec).toFixed(2))} : {})}))
   await messaging(sockets[1], sockets[0], 16)
   await messaging(sockets[1], sockets[0], 1024)
 } finally {

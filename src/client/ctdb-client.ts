@@ -29,7 +29,14 @@ export interface FetchResult {
   data?: Buffer
 }
 
-/** A record held under its per-record lock until store() (which writes and unlocks) or release(). */
+/**
+ * A record held under its per-record lock until store() (which writes and unlocks) or release().
+ * Both are sent without waiting for the daemon, as a CTDB client stores and unlocks a local
+ * record without a daemon round trip: they resolve once sent. The daemon handles a connection's
+ * requests in the order sent and a store is readable (by any client) as soon as it is handled,
+ * so the client's later calls see it. Should one fail, the client's next call rejects with that
+ * error; sync() waits until all of them are handled and close() syncs first.
+ */
 export interface LockedRecord extends FetchResult {
   store(data: Bytes): Promise<void>
   release(): Promise<void>
@@ -116,6 +123,10 @@ export class CtdbClient {
   private readonly reader = new FrameReader(DEFAULT_MAX_FRAME)
   private nextId = 1
   private closed?: Error
+  /** The first failure of a request sent without waiting, reported by the next call. */
+  private deferred?: CtdbError
+  /** Requests were sent without waiting since the last sync. */
+  private unsynced = false
   /** This node's PNN. */
   pnn = -1
 
@@ -148,14 +159,25 @@ export class CtdbClient {
     return client
   }
 
+  /** Closes the connection once the stores and releases sent so far are done; rejects if one failed. */
   async close(): Promise<void> {
     if (this.closed) return
+    let failure: Error | undefined
+    if (this.unsynced || this.deferred) await this.sync().catch((e: Error) => (failure = e))
     this.fail(new CtdbError('the client was closed'))
     await new Promise<void>((resolve) => {
       if (this.socket.closed) resolve()
       else this.socket.once('close', () => resolve())
       this.socket.end()
     })
+    if (failure) throw failure
+  }
+
+  /** Resolves once every store and release sent so far is done; rejects with the first that failed. */
+  async sync(): Promise<void> {
+    await this.request({op: 'sync'})
+    this.unsynced = false
+    this.takeDeferred()
   }
 
   // ---- databases -----------------------------------------------------------------------
@@ -184,11 +206,11 @@ export class CtdbClient {
       ...record(f),
       store: async (data) => {
         once()
-        await this.request({op: 'store', handle}, [bytes(data)])
+        this.sendOnly({op: 'store', handle}, [bytes(data)])
       },
       release: async () => {
         once()
-        await this.request({op: 'release', handle})
+        this.sendOnly({op: 'release', handle})
       },
     }
   }
@@ -273,11 +295,34 @@ export class CtdbClient {
 
   private request(header: Header, parts: Buffer[] = [], onRecord?: (f: Frame) => void): Promise<Frame> {
     if (this.closed) return Promise.reject(this.closed)
+    if (this.deferred && header.op !== 'sync') {
+      try {
+        this.takeDeferred()
+      } catch (e) {
+        return Promise.reject(e as Error)
+      }
+    }
     const id = this.nextId++
     return new Promise((resolve, reject) => {
       this.pending.set(id, {resolve, reject, ...(onRecord ? {onRecord} : {})})
-      this.socket.write(encodeFrame({...header, id}, parts))
+      header.id = id
+      this.socket.write(encodeFrame(header, parts))
     })
+  }
+
+  /** Sends a request whose success the daemon does not answer (a failure comes back with its id). */
+  private sendOnly(header: Header, parts: Buffer[] = []): void {
+    if (this.closed) throw this.closed
+    this.unsynced = true
+    header.id = this.nextId++
+    header.noReply = true
+    this.socket.write(encodeFrame(header, parts))
+  }
+
+  private takeDeferred(): void {
+    const e = this.deferred
+    this.deferred = undefined
+    if (e) throw e
   }
 
   private onFrame(f: Frame): void {
@@ -288,7 +333,11 @@ export class CtdbClient {
       return
     }
     const p = this.pending.get(h.id as number)
-    if (!p) return
+    if (!p) {
+      // Only a request sent without waiting is answered without being pending: it failed.
+      if (h.ok === false) this.deferred ??= new CtdbError(`an earlier ${typeof h.op === 'string' ? h.op : 'request'} failed: ${String(h.error)}`)
+      return
+    }
     if (h.record !== undefined) {
       p.onRecord?.(f)
       return

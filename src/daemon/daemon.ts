@@ -569,6 +569,7 @@ export class NodeDaemon {
       generation: this.generation,
       participants: active.map((n) => n.pnn),
       lmasterCapable: (pnn: number) => this.nodeConfig(pnn)?.capabilities.lmaster ?? false,
+      everyNodeActive: active.length === this.config.nodes.filter((n) => !n.deleted).length,
     }
   }
 

@@ -24,6 +24,7 @@ export class DaemonMetrics {
   private readonly recoveryDuration: Histogram
   private readonly monitorResults: Counter<'check' | 'result'>
   private readonly dbOps: Counter<'db' | 'op' | 'result'>
+  private readonly dbOpCounters = new Map<string, {inc(): void}>()
 
   constructor(source: MetricsSource, labels: {cluster: string; node: string; pnn: number}) {
     const registers = [this.registry]
@@ -82,8 +83,13 @@ export class DaemonMetrics {
     this.monitorResults.inc({check, result: ok ? 'ok' : 'failed'})
   }
 
+  /** Called for every client request: the labelled counters are looked up once, not hashed per call. */
   recordDbOp(db: string, op: string, ok: boolean): void {
-    this.dbOps.inc({db, op, result: ok ? 'ok' : 'failed'})
+    const result = ok ? 'ok' : 'failed'
+    const key = `${db}\0${op}\0${result}`
+    let counter = this.dbOpCounters.get(key)
+    if (!counter) this.dbOpCounters.set(key, (counter = this.dbOps.labels({db, op, result})))
+    counter.inc()
   }
 
   /** Counts reconnections of the connection until it closes. */

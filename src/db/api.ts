@@ -54,7 +54,8 @@ export interface DatabaseApi {
   fetch(db: string, key: Buffer): Promise<{header: RecordHeader; data?: Buffer}>
   /** Volatile only: migrates the record here and holds its per-record lock. Waits (not fails) during recovery. */
   fetchLock(owner: OwnerId, db: string, key: Buffer): Promise<FetchLockResult>
-  store(owner: OwnerId, handle: number, data: Buffer): Promise<void>
+  /** Writes the locked record; with `release` the lock ends once it is written (also when the write fails). */
+  store(owner: OwnerId, handle: number, data: Buffer, release?: boolean): Promise<void>
   release(owner: OwnerId, handle: number): void
   /** Volatile: fetchLock + store empty + release. Persistent/replicated: a one-record transaction. */
   delete(db: string, key: Buffer): Promise<void>

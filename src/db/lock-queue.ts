@@ -14,6 +14,19 @@ export class KeyedLocks {
     return new Promise((resolve) => queue.push(() => resolve(this.releaser(key))))
   }
 
+  /** The lock when it is free, undefined (without waiting) when it is held. */
+  tryAcquire(key: string): (() => void) | undefined {
+    if (this.waiting.has(key)) return undefined
+    this.waiting.set(key, [])
+    return this.releaser(key)
+  }
+
+  /** Some lock whose key starts with `prefix` is held. */
+  heldWithPrefix(prefix: string): boolean {
+    for (const k of this.waiting.keys()) if (k.startsWith(prefix)) return true
+    return false
+  }
+
   get size(): number {
     return this.waiting.size
   }

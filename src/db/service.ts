@@ -12,6 +12,7 @@ import {RecoveryMaster, type RecoveryResult} from './recovery.js'
 import {DB_KINDS, type LocalDb} from './store.js'
 import {Transactions} from './transactions.js'
 import {DbTransport, RetryLater} from './transport.js'
+import {decodeEntries, encodeEntries, Vacuum} from './vacuum.js'
 import {VolatileRecords} from './volatile.js'
 import {BadRequest, int, ints, optionalB64, str, type Head} from './wire.js'
 
@@ -35,6 +36,8 @@ export interface DatabaseServiceOptions {
   pageBytes?: number
   /** After every recovery this node led, successful or not (status, metrics). */
   onRecovery?: (record: RecoveryRecord) => void
+  /** How often deleted volatile records are vacuumed (CTDB's VacuumInterval; default 10 s). */
+  vacuumIntervalMs?: number
 }
 
 /** What the daemon tells the service at every evaluation. */
@@ -50,6 +53,8 @@ export interface ClusterView {
   quorate: boolean
   /** The leader this node sees, -1 for none. */
   leaderPnn: number
+  /** Every configured node is active: no node that is away can hold a copy, so vacuuming may run. */
+  everyNodeActive?: boolean
 }
 
 export class DatabaseService implements DatabaseApi {
@@ -64,6 +69,9 @@ export class DatabaseService implements DatabaseApi {
   private recoveryWanted = false
   private retryTimer?: NodeJS.Timeout
   private sweepTimer?: NodeJS.Timeout
+  private vacuumTimer?: NodeJS.Timeout
+  private readonly vacuumer: Vacuum
+  private vacuuming = false
   private stopped = false
   private lastFencedAsk = -Infinity
   lastRecovery?: RecoveryResult
@@ -74,6 +82,7 @@ export class DatabaseService implements DatabaseApi {
     this.node.handler = (head, body) => this.handle(head, body)
     this.volatile = new VolatileRecords(this.node, (why) => void this.askRecovery(why).catch(() => undefined))
     this.transactions = new Transactions(this.node, (why) => this.askRecovery(why))
+    this.vacuumer = new Vacuum(this.node, {records: this.volatile.recordLocks, lmaster: this.volatile.lmasterLocks})
     this.recovery = new RecoveryMaster({node: this.node, pageBytes: options.pageBytes ?? PAGE_BYTES, ban: options.ban ?? (async () => undefined)})
   }
 
@@ -101,12 +110,16 @@ export class DatabaseService implements DatabaseApi {
     // The subscription must reach the server before the leader's first freeze, or this node is left out.
     await this.options.nc.flush()
     this.sweepTimer = setInterval(() => this.transactions.locks.sweep(), 1000)
+    this.vacuumTimer = setInterval(() => {
+      if (this.view?.everyNodeActive && this.view.quorate && !this.vacuuming) void this.vacuum().catch(() => undefined)
+    }, this.options.vacuumIntervalMs ?? 10_000)
   }
 
   async stop(): Promise<void> {
     this.stopped = true
     clearTimeout(this.retryTimer)
     clearInterval(this.sweepTimer)
+    clearInterval(this.vacuumTimer)
     this.transport.stop()
     await this.node.close()
   }
@@ -159,12 +172,28 @@ export class DatabaseService implements DatabaseApi {
     return this.volatile.fetchLock(owner, db, key)
   }
 
-  store(owner: OwnerId, handle: number, data: Buffer): Promise<void> {
-    return this.volatile.store(owner, handle, data)
+  store(owner: OwnerId, handle: number, data: Buffer, release = false): Promise<void> {
+    return this.volatile.store(owner, handle, data, release)
   }
 
   release(owner: OwnerId, handle: number): void {
     this.volatile.release(owner, handle)
+  }
+
+  /**
+   * Removes deleted (empty) volatile records this node is data master of, cluster-wide
+   * (vacuum.ts). Runs every vacuumIntervalMs while every node is active; resolves with how many.
+   */
+  async vacuum(): Promise<number> {
+    if (this.vacuuming || this.node.halted) return 0
+    this.vacuuming = true
+    try {
+      const removed = await this.vacuumer.run()
+      if (removed > 0) this.options.log.info({removed}, 'vacuumed deleted records')
+      return removed
+    } finally {
+      this.vacuuming = false
+    }
   }
 
   async delete(name: string, key: Buffer): Promise<void> {
@@ -172,11 +201,7 @@ export class DatabaseService implements DatabaseApi {
     const owner = `delete:${Math.random()}`
     if (db.kind === 'volatile') {
       const r = await this.volatile.fetchLock(owner, name, key)
-      try {
-        await this.volatile.store(owner, r.handle, Buffer.alloc(0))
-      } finally {
-        this.volatile.release(owner, r.handle)
-      }
+      await this.volatile.store(owner, r.handle, Buffer.alloc(0), true)
       return
     }
     const tx = await this.transactions.start(owner, name)
@@ -228,13 +253,21 @@ export class DatabaseService implements DatabaseApi {
     this.transactions.cancel(owner, tx)
   }
 
+  /**
+   * Empties the database on every participant. Persistent/replicated: under the database's
+   * transaction lock (no commit interleaves). Volatile: each node first waits for the record
+   * locks held on that database, as a CTDB wipe runs frozen.
+   */
   async wipe(name: string): Promise<void> {
-    this.node.db(name)
+    const db = this.node.db(name)
     await this.node.ready()
-    const gen = this.node.generation
-    const results = await Promise.allSettled(this.node.participants.map((p) => this.node.call(p, {op: 'wipedb', db: name, gen}, undefined, 30_000)))
-    const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[]
-    if (failed.length > 0) throw new Error(`wipe of ${name} failed: ${failed.map((f) => (f.reason as Error).message).join('; ')}`)
+    const wipeAll = async (gen: number) => {
+      const results = await Promise.allSettled(this.node.participants.map((p) => this.node.call(p, {op: 'wipedb', db: name, gen}, undefined, 30_000)))
+      const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[]
+      if (failed.length > 0) throw new Error(`wipe of ${name} failed: ${failed.map((f) => (f.reason as Error).message).join('; ')}`)
+    }
+    if (db.kind === 'volatile') await wipeAll(this.node.generation)
+    else await this.transactions.underLock(name, wipeAll)
   }
 
   closeOwner(owner: OwnerId): void {
@@ -317,6 +350,15 @@ export class DatabaseService implements DatabaseApi {
       case 'give':
         await this.ensure(h)
         return {body: await this.volatile.onGive(str(h, 'db'), body, int(h, 'gen'), int(h, 'to'))}
+      case 'vacuum':
+        await this.ensure(h)
+        return {head: {removed: await this.vacuumer.atLocationMaster(str(h, 'db'), int(h, 'gen'), int(h, 'from'), decodeEntries(body))}}
+      case 'purge': {
+        n.checkGeneration(int(h, 'gen'))
+        const db = n.db(str(h, 'db'))
+        if (db.kind !== 'volatile') throw new BadRequest(`database ${db.name} is not volatile`)
+        return {body: encodeEntries(this.vacuumer.purge(db, decodeEntries(body), h.own === true))}
+      }
       case 'apply':
         await this.ensure(h)
         await this.transactions.onApply(str(h, 'db'), int(h, 'gen'), int(h, 'seqnum'), body)
@@ -343,7 +385,9 @@ export class DatabaseService implements DatabaseApi {
       }
       case 'wipedb': {
         n.checkGeneration(int(h, 'gen'))
-        await n.db(str(h, 'db')).clear()
+        const db = n.db(str(h, 'db'))
+        if (db.kind === 'volatile') await this.volatile.whileUnlocked(db.name, () => db.clear())
+        else await db.clear()
         return {}
       }
       case 'recover':

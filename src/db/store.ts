@@ -7,11 +7,7 @@ import {ClassicLevel} from 'classic-level'
 import type {DbKind} from './api.js'
 import {dbId} from './hash.js'
 import {PageWriter, SEQNUM_KEY, seqnumOf} from './record.js'
-
-interface PendingPuts {
-  ops: {type: 'put'; key: Buffer; value: Buffer}[]
-  written: Promise<void>
-}
+import {WriteBack} from './write-back.js'
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/
 
@@ -29,7 +25,8 @@ export class LocalDb {
   records = 0
   /** Persistent/replicated: the sequence number, kept in step with writes. */
   lastSeqnum = 0
-  private pendingPuts?: PendingPuts
+  /** put()'s records on their way to LevelDB (always the current live copy). */
+  private readonly writeBack = new WriteBack((ops) => this.level.batch(ops))
   /**
    * Recovery's replacement copy: a recovery's wipe starts it and its pushes fill it; it
    * replaces the live copy only at that recovery's thaw. Until then every pull still reads the
@@ -60,7 +57,8 @@ export class LocalDb {
   }
 
   get(key: Buffer): Promise<Buffer | undefined> {
-    return this.level.get(key)
+    const inMemory = this.writeBack.get(key)
+    return inMemory === undefined ? this.level.get(key) : Promise.resolve(inMemory ?? undefined)
   }
 
   /**
@@ -68,28 +66,29 @@ export class LocalDb {
    * read: for the fetch-lock hot path, whose volatile records are nearly always cached.
    */
   getSync(key: Buffer): Buffer | undefined {
-    return this.level.getSync(key)
+    const inMemory = this.writeBack.get(key)
+    return inMemory === undefined ? this.level.getSync(key) : (inMemory ?? undefined)
   }
 
   /**
-   * Puts issued in the same event-loop turn (stores from several clients) share one LevelDB
-   * batch, so they cost one thread-pool round trip instead of one each. Each caller still
-   * resolves only once its record is written.
+   * Stores a volatile record: readable at once (get, getSync), written to LevelDB in a batch
+   * shortly after (write-back.ts). Reads of many records (page, digest) and bulk changes wait
+   * for the writes first.
    */
-  async put(key: Buffer, value: Buffer, existed: boolean): Promise<void> {
-    if (!this.pendingPuts) {
-      const ops: PendingPuts['ops'] = []
-      const written = new Promise<void>((resolve, reject) => {
-        setImmediate(() => {
-          this.pendingPuts = undefined
-          this.level.batch(ops).then(resolve, reject)
-        })
-      })
-      this.pendingPuts = {ops, written}
-    }
-    this.pendingPuts.ops.push({type: 'put', key, value})
-    await this.pendingPuts.written
+  put(key: Buffer, value: Buffer, existed: boolean): void {
+    this.writeBack.put(key, value)
     if (!existed) this.records++
+  }
+
+  /** Removes a volatile record (vacuuming), through the same write-back as put(). */
+  del(key: Buffer): void {
+    this.writeBack.put(key, null)
+    this.records--
+  }
+
+  /** Resolves once every put so far is in LevelDB. */
+  settled(): Promise<void> {
+    return this.writeBack.settled()
   }
 
   async seqnum(): Promise<number> {
@@ -98,6 +97,8 @@ export class LocalDb {
 
   /** Writes every entry in one LevelDB batch (atomic). */
   async writeBatch(entries: {key: Buffer; value: Buffer | undefined}[]): Promise<void> {
+    if (this.writeBack.size > 0) await this.settled()
+    this.writeBack.forgetWritten()
     const batch = this.level.batch()
     for (const e of entries) {
       if (e.value) batch.put(e.key, e.value)
@@ -109,6 +110,8 @@ export class LocalDb {
   }
 
   async clear(): Promise<void> {
+    await this.settled()
+    this.writeBack.forgetWritten()
     await this.level.clear()
     this.records = 0
     this.lastSeqnum = 0
@@ -148,6 +151,9 @@ export class LocalDb {
     if (staging.gen !== gen) return this.dropReplacement()
     this.staging = undefined
     await staging.level.close()
+    // Puts since the freeze belong to the copy being replaced: write them there, then drop it.
+    await this.settled().catch(() => undefined)
+    this.writeBack.forgetWritten()
     await this.level.close()
     await rm(this.path, {recursive: true, force: true})
     await rename(this.stagingPath, this.path)
@@ -158,6 +164,7 @@ export class LocalDb {
   }
 
   async recount(): Promise<void> {
+    await this.settled()
     let n = 0
     for await (const _k of this.level.keys()) n++
     this.records = n
@@ -168,6 +175,7 @@ export class LocalDb {
    * `filter` sees the raw value. `next` is the last key read, undefined at the end.
    */
   async page(after: Buffer | undefined, maxBytes: number, filter?: (value: Buffer) => boolean): Promise<{page: Buffer; count: number; next?: Buffer}> {
+    await this.settled()
     const it = this.level.iterator(after ? {gt: after} : {})
     const w = new PageWriter()
     let last: Buffer | undefined
@@ -192,6 +200,7 @@ export class LocalDb {
 
   /** sha256 of every key and value in key order: nodes holding the same copy agree on it. */
   async digest(): Promise<string> {
+    await this.settled()
     const h = createHash('sha256')
     for await (const [k, v] of this.level.iterator()) {
       h.update(String(k.length)).update(k).update(String(v.length)).update(v)
@@ -200,6 +209,7 @@ export class LocalDb {
   }
 
   async close(): Promise<void> {
+    await this.settled().catch(() => undefined)
     await this.staging?.level.close().catch(() => undefined)
     this.staging = undefined
     await this.level.close()

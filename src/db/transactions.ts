@@ -178,7 +178,21 @@ export class Transactions {
     return false
   }
 
-  private unlock(tx: Tx): void {
+  /**
+   * Runs `wipe` (emptying the database on every participant) holding the database's transaction
+   * lock, so no commit can land on some nodes before it and on others after it.
+   */
+  async underLock(name: string, wipe: (gen: number) => Promise<void>): Promise<void> {
+    const db = this.node.db(name, FULL_COPY)
+    const lock = await this.lock(name)
+    try {
+      await wipe(lock.gen)
+    } finally {
+      this.unlock({db, ...lock})
+    }
+  }
+
+  private unlock(tx: {db: LocalDb; gen: number; token: string}): void {
     const n = this.node
     if (tx.gen !== n.generation) return // the recovery cleared the lock table
     n.call(n.recmaster, {op: 'txunlock', db: tx.db.name, token: tx.token}, undefined, 5000).catch((e: Error) => n.log.debug({err: e.message}, 'could not release a transaction lock'))

@@ -20,6 +20,8 @@ import {BadRequest} from './wire.js'
 const GIVE_TIMEOUT_MS = 30_000
 const MIGRATE_TIMEOUT_MS = 40_000
 const VOLATILE = ['volatile'] as const
+/** A wipe waits this long for the database's record locks to be released. */
+const WIPE_WAIT_MS = 10_000
 
 interface Handle {
   owner: OwnerId
@@ -31,14 +33,16 @@ interface Handle {
   release: () => void
 }
 
-function lockKey(db: string, key: Buffer): string {
+export function lockKey(db: string, key: Buffer): string {
   return `${db}\0${key.toString('latin1')}`
 }
 
 export class VolatileRecords {
-  private readonly recordLocks = new KeyedLocks()
-  private readonly lmasterLocks = new KeyedLocks()
+  readonly recordLocks = new KeyedLocks()
+  readonly lmasterLocks = new KeyedLocks()
   private readonly handles = new Map<number, Handle>()
+  /** Databases being wiped: new fetch-locks wait for these. */
+  private readonly wiping = new Map<string, Promise<void>>()
   private nextHandle = 1
 
   constructor(private readonly node: DbNode, private readonly requestRecovery: (why: string) => void) {}
@@ -49,6 +53,7 @@ export class VolatileRecords {
       if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(100, attempt * 2)))
       // Thawed is the common case: no await, so no extra microtask per request.
       if (n.halted) await n.ready()
+      if (this.wiping.size > 0) await this.wiping.get(name)
       const db = n.db(name, VOLATILE)
       const gen = n.generation
       const release = await this.recordLocks.acquire(lockKey(name, key))
@@ -80,10 +85,11 @@ export class VolatileRecords {
     }
   }
 
-  async store(owner: OwnerId, handle: number, data: Buffer): Promise<void> {
+  async store(owner: OwnerId, handle: number, data: Buffer, release = false): Promise<void> {
     const h = this.ownHandle(owner, handle)
-    await h.db.put(h.key, encodeValue(h.header, data), h.stored)
+    h.db.put(h.key, encodeValue(h.header, data), h.stored)
     h.stored = true
+    if (release) this.release(owner, handle)
   }
 
   release(owner: OwnerId, handle: number): void {
@@ -91,6 +97,29 @@ export class VolatileRecords {
     this.handles.delete(handle)
     h.release()
     this.node.leave()
+  }
+
+  /**
+   * Runs `fn` (a wipe) once no record of database `name` is locked, holding new fetch-locks of
+   * it until `fn` is done, as CTDB wipes a frozen database. Fails after 10 s of held locks.
+   */
+  async whileUnlocked(name: string, fn: () => Promise<void>): Promise<void> {
+    const before = this.wiping.get(name)
+    let open!: () => void
+    const gate = new Promise<void>((r) => (open = r))
+    this.wiping.set(name, gate)
+    try {
+      await before
+      const deadline = Date.now() + WIPE_WAIT_MS
+      while (this.recordLocks.heldWithPrefix(lockKey(name, Buffer.alloc(0)))) {
+        if (Date.now() > deadline) throw new Error(`records of ${name} on node ${this.node.pnn} stayed locked for ${WIPE_WAIT_MS / 1000} s`)
+        await new Promise((r) => setTimeout(r, 10))
+      }
+      await fn()
+    } finally {
+      if (this.wiping.get(name) === gate) this.wiping.delete(name)
+      open()
+    }
   }
 
   closeOwner(owner: OwnerId): void {
@@ -150,7 +179,7 @@ export class VolatileRecords {
       const rec = decodeValue(given)
       const header = {rsn: (rec?.header.rsn ?? 0) + 1, dmaster: n.pnn, flags: (rec?.header.flags ?? 0) & ~FLAG_MIGRATED_WITH_DATA}
       const stored = encodeValue(header, rec?.data ?? Buffer.alloc(0))
-      await db.put(key, stored, existed)
+      db.put(key, stored, existed)
       return stored
     } finally {
       n.leave()
@@ -191,7 +220,7 @@ export class VolatileRecords {
       if (given.length >= HEADER_SIZE) {
         n.enter()
         try {
-          await db.put(key, withNewDmaster(given, to), value !== undefined)
+          db.put(key, withNewDmaster(given, to), value !== undefined)
         } finally {
           n.leave()
         }
@@ -210,7 +239,7 @@ export class VolatileRecords {
       const value = await db.get(key)
       if (value && dmasterOf(value) !== n.pnn) throw new RetryLater(`node ${n.pnn} is no longer the data master of this record`)
       const current = value ?? encodeValue({rsn: 0, dmaster: n.pnn, flags: 0}, Buffer.alloc(0))
-      await db.put(key, withNewDmaster(current, to), value !== undefined)
+      db.put(key, withNewDmaster(current, to), value !== undefined)
       return current
     } finally {
       n.leave()

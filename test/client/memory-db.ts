@@ -12,6 +12,8 @@ interface Db {
 export class MemoryDb implements DatabaseApi {
   readonly dbs = new Map<string, Db>()
   readonly closedOwners: string[] = []
+  /** Set: every store fails with this message (the lock still ends). */
+  failStores?: string
   private nextHandle = 1
   private readonly locks = new Map<string, Promise<void>>()
   private readonly handles = new Map<number, {owner: OwnerId; db: string; key: string; unlock: () => void}>()
@@ -47,11 +49,16 @@ export class MemoryDb implements DatabaseApi {
     return {handle, header: r?.header ?? {rsn: 0, dmaster: 0, flags: 0}, ...(r ? {data: r.data} : {})}
   }
 
-  async store(owner: OwnerId, handle: number, data: Buffer): Promise<void> {
+  async store(owner: OwnerId, handle: number, data: Buffer, release = false): Promise<void> {
     const h = this.handle(owner, handle)
+    if (this.failStores) {
+      if (release) this.release(owner, handle)
+      throw new Error(this.failStores)
+    }
     const d = this.get(h.db)
     const old = d.records.get(h.key)
     d.records.set(h.key, {header: {rsn: (old?.header.rsn ?? 0) + 1, dmaster: 0, flags: 0}, data: Buffer.from(data)})
+    if (release) this.release(owner, handle)
   }
 
   release(owner: OwnerId, handle: number): void {

@@ -119,6 +119,47 @@ test('fetchLock serialises two clients: concurrent increments lose nothing', asy
   expect((await a.fetch('counter', 'n')).data?.toString()).toBe('1000')
 })
 
+test('store and release are sent without a reply; a failed one is reported by the next call, sync and close', async () => {
+  const c = await client()
+  await c.attach('oneway', 'volatile')
+  const replies: Frame[] = []
+  const {socket, frames} = await raw()
+  socket.write(encodeFrame({op: 'store', id: 1, handle: 999, noReply: true}, [Buffer.from('x')]))
+  socket.write(encodeFrame({op: 'hello', id: 2}))
+  await waitFor('both replies', () => (frames.length >= 2 ? true : undefined), 2000)
+  replies.push(...frames.sort((x, y) => (x.header.id as number) - (y.header.id as number)))
+  // The failed store is answered (with its op); a successful one would not be.
+  expect(replies.map((f) => [f.header.id, f.header.ok, f.header.op])).toEqual([
+    [1, false, 'store'],
+    [2, true, undefined],
+  ])
+  socket.destroy()
+
+  // Through the client: the store resolves at once; the daemon's refusal surfaces afterwards.
+  const failing = await c.fetchLock('oneway', 'k')
+  db.failStores = 'disk on fire'
+  await failing.store('v')
+  await expect(c.sync()).rejects.toThrow(/an earlier store failed: disk on fire/)
+  await c.sync() // reported once
+  const again = await c.fetchLock('oneway', 'k2')
+  await again.store('v')
+  await new Promise((r) => setTimeout(r, 100))
+  await expect(c.list()).rejects.toThrow(/an earlier store failed: disk on fire/)
+  const last = await c.fetchLock('oneway', 'k3')
+  await last.store('v')
+  clients.splice(clients.indexOf(c), 1)
+  await expect(c.close()).rejects.toThrow(/an earlier store failed: disk on fire/)
+  db.failStores = undefined
+
+  // A store is seen by the next call of any client, without waiting for it.
+  const [a, b] = [await client(), await client()]
+  const r = await a.fetchLock('oneway', 'seen')
+  await r.store('stored')
+  expect((await a.fetch('oneway', 'seen')).data?.toString()).toBe('stored')
+  await a.sync()
+  expect((await b.fetch('oneway', 'seen')).data?.toString()).toBe('stored')
+})
+
 test('a closed connection releases its locks and cancels its transactions', async () => {
   const [a, b] = [await client(), await client()]
   await a.attach('locks', 'volatile')

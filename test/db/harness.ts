@@ -14,15 +14,17 @@ export class DbHarness {
   readonly services: (DatabaseService | undefined)[] = []
   private readonly conns: (NatsConnection | undefined)[] = []
   private viewGeneration = 1
+  private vacuumIntervalMs?: number
   /** Nodes the leader's recovery asked to ban, in order. */
   readonly bans: number[] = []
 
   private constructor(readonly dir: string, readonly servers: NatsServerHandle[], readonly cluster: string) {}
 
-  static async start(nodes: number, declared: {name: string; kind: 'volatile' | 'persistent' | 'replicated'}[] = []): Promise<DbHarness> {
+  static async start(nodes: number, declared: {name: string; kind: 'volatile' | 'persistent' | 'replicated'}[] = [], options: {vacuumIntervalMs?: number} = {}): Promise<DbHarness> {
     const dir = mkdtempSync(join(tmpdir(), 'ctdbctl-db-'))
     const servers = await startNatsServers({count: 1, dir})
     const h = new DbHarness(dir, servers, `t${process.pid}`)
+    h.vacuumIntervalMs = options.vacuumIntervalMs
     try {
       for (let pnn = 0; pnn < nodes; pnn++) await h.startNode(pnn, declared)
       await h.recover()
@@ -35,7 +37,7 @@ export class DbHarness {
 
   async startNode(pnn: number, declared: {name: string; kind: 'volatile' | 'persistent' | 'replicated'}[] = []): Promise<DatabaseService> {
     const nc = await connect({servers: this.servers[0]!.url})
-    const svc = createDatabaseService({nc, cluster: this.cluster, pnn, dataDir: join(this.dir, `node${pnn}`), log: pino({level: process.env.CTDBCTL_TEST_DB_LOG ?? 'silent'}), ban: async (p) => void this.bans.push(p)})
+    const svc = createDatabaseService({nc, cluster: this.cluster, pnn, dataDir: join(this.dir, `node${pnn}`), log: pino({level: process.env.CTDBCTL_TEST_DB_LOG ?? 'silent'}), ban: async (p) => void this.bans.push(p), ...(this.vacuumIntervalMs ? {vacuumIntervalMs: this.vacuumIntervalMs} : {})})
     await svc.start(declared)
     this.services[pnn] = svc
     this.conns[pnn] = nc

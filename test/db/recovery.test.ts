@@ -16,6 +16,10 @@ describe('a node holding a contended volatile record is killed', () => {
     await h?.stop()
   })
 
+  // A local fetchLock + store never waits for I/O, so an in-process loop must let NATS in
+  // between iterations, as clients on the socket do; otherwise one node's loop runs alone.
+  const yieldToIo = () => new Promise((r) => setImmediate(r))
+
   test('the record survives with the highest sequence number a surviving node saw; the other client carries on', async () => {
     const k = b('counter')
     let killedAt: {rsn: number; value: number} | undefined
@@ -28,6 +32,7 @@ describe('a node holding a contended volatile record is killed', () => {
         const next = (r.data ? Number(r.data.toString()) : 0) + 1
         await svc.store('c0', r.handle, b(String(next)))
         svc.release('c0', r.handle)
+        await yieldToIo()
         if (killedAt) {
           rsnAfter ??= r.header.rsn
           after.push(next)
@@ -49,6 +54,7 @@ describe('a node holding a contended volatile record is killed', () => {
         const next = (r.data ? Number(r.data.toString()) : 0) + 1
         await svc.store('c1', r.handle, b(String(next)))
         svc.release('c1', r.handle)
+        await yieldToIo()
       }
     })()
     await client1

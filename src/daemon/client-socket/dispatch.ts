@@ -21,6 +21,8 @@ export interface ConnectionContext {
   push(header: Header, parts?: Buffer[]): Promise<boolean>
   /** Delivers a message that matched this connection's registration `registered`. */
   onMessage(registered: bigint, srvid: bigint, from: number, data: Buffer): void
+  /** Resolves once every "noReply" request this connection sent so far has finished. */
+  settled(): Promise<void>
 }
 
 type Handler = (ctx: ConnectionContext, h: Header, parts: Buffer[]) => Promise<Reply> | Reply
@@ -40,6 +42,10 @@ function messaging(ctx: ConnectionContext): MessagingService {
 
 const handlers: Record<string, Handler> = {
   hello: (ctx) => ok({pnn: ctx.pnn}),
+  sync: async (ctx) => {
+    await ctx.settled()
+    return ok()
+  },
   list: (ctx) => ok({dbs: db(ctx).list()}),
   attach: async (ctx, h) => ok({info: await db(ctx).attach(str(h, 'db'), kind(h))}),
   fetch: async (ctx, h, p) => {
@@ -52,15 +58,10 @@ const handlers: Record<string, Handler> = {
     reply.header.handle = r.handle
     return reply
   },
-  // store writes and ends the lock (one round trip for the common fetchLock → store → unlock).
+  // store writes and ends the lock (one round trip for the common fetchLock → store → unlock;
+  // none when the client sends it with "noReply").
   store: async (ctx, h, p) => {
-    const handle = int(h, 'handle')
-    await db(ctx).store(ctx.owner, handle, part(p, 0, 'data'))
-    try {
-      db(ctx).release(ctx.owner, handle)
-    } catch {
-      // the service already ended the lock with the store
-    }
+    await db(ctx).store(ctx.owner, int(h, 'handle'), part(p, 0, 'data'), true)
     return ok()
   },
   release: (ctx, h) => {

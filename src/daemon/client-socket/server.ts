@@ -54,6 +54,8 @@ export class ClientSocketServer {
     const owner = `client-${process.pid}-${++this.counter}`
     const log = this.options.log.child({client: owner})
     const reader = new FrameReader(this.options.maxFrame ?? DEFAULT_MAX_FRAME)
+    // Requests sent with "noReply" that have not finished yet (what a "sync" waits for).
+    const unanswered = new Set<Promise<unknown>>()
     const maxBacklog = this.options.maxBacklog ?? 256 * 1024 * 1024
     this.sockets.add(socket)
     const send = (header: Header, parts?: Buffer[]): boolean => {
@@ -84,22 +86,31 @@ export class ClientSocketServer {
         })
       },
       onMessage: (registered, srvid, from, data) => void send({id: 0, message: {srvid: formatSrvid(srvid), to: formatSrvid(registered), from}}, [data]),
+      settled: async () => void (await Promise.all(unanswered)),
     }
     const handle = (frame: Frame) => {
       const id = frame.header.id
       if (!Number.isSafeInteger(id) || (id as number) <= 0 || typeof frame.header.op !== 'string') {
         throw new Error('every request needs a positive integer "id" and a string "op"')
       }
-      void dispatch(ctx, frame.header, frame.parts).then((reply) => {
+      const done = dispatch(ctx, frame.header, frame.parts).then((reply) => {
         if (typeof frame.header.db === 'string') this.options.onDbRequest?.(frame.header.db, frame.header.op as string, reply.header.ok === true)
         // A lock or transaction granted after its client left would never be released otherwise.
         if (socket.destroyed) return release()
+        const noReply = frame.header.noReply === true
+        if (noReply && reply.header.ok === true) return
         try {
-          send({...reply.header, id}, reply.parts)
+          reply.header.id = id
+          if (noReply) reply.header.op = frame.header.op
+          send(reply.header, reply.parts)
         } catch (e) {
           send({id, ok: false, error: `the reply could not be encoded: ${(e as Error).message}`})
         }
       })
+      if (frame.header.noReply === true) {
+        unanswered.add(done)
+        void done.then(() => unanswered.delete(done))
+      }
     }
     const release = () => {
       this.options.messaging?.dropOwner(owner)
