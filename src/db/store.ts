@@ -6,7 +6,7 @@ import {basename, dirname, join} from 'node:path'
 import {ClassicLevel} from 'classic-level'
 import type {DbKind} from './api.js'
 import {dbId} from './hash.js'
-import {PageWriter, SEQNUM_KEY, seqnumOf} from './record.js'
+import {HEADER_SIZE, PageWriter, SEQNUM_KEY, seqnumOf} from './record.js'
 import {WriteBack} from './write-back.js'
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/
@@ -25,6 +25,8 @@ export class LocalDb {
   records = 0
   /** Persistent/replicated: the sequence number, kept in step with writes. */
   lastSeqnum = 0
+  /** Keys put() stored empty (deleted records) and not since stored again: what vacuuming looks at. */
+  readonly emptyKeys = new Map<string, Buffer>()
   /** put()'s records on their way to LevelDB (always the current live copy). */
   private readonly writeBack = new WriteBack((ops) => this.level.batch(ops))
   /**
@@ -78,12 +80,15 @@ export class LocalDb {
   put(key: Buffer, value: Buffer, existed: boolean): void {
     this.writeBack.put(key, value)
     if (!existed) this.records++
+    if (value.length === HEADER_SIZE) this.emptyKeys.set(key.toString('latin1'), Buffer.from(key))
+    else if (this.emptyKeys.size > 0) this.emptyKeys.delete(key.toString('latin1'))
   }
 
   /** Removes a volatile record (vacuuming), through the same write-back as put(). */
   del(key: Buffer): void {
     this.writeBack.put(key, null)
     this.records--
+    this.emptyKeys.delete(key.toString('latin1'))
   }
 
   /** Resolves once every put so far is in LevelDB. */
@@ -112,6 +117,7 @@ export class LocalDb {
   async clear(): Promise<void> {
     await this.settled()
     this.writeBack.forgetWritten()
+    this.emptyKeys.clear()
     await this.level.clear()
     this.records = 0
     this.lastSeqnum = 0
@@ -153,12 +159,13 @@ export class LocalDb {
     await staging.level.close()
     // Puts since the freeze belong to the copy being replaced: write them there, then drop it.
     await this.settled().catch(() => undefined)
-    this.writeBack.forgetWritten()
     await this.level.close()
     await rm(this.path, {recursive: true, force: true})
     await rename(this.stagingPath, this.path)
     this.level = new ClassicLevel<Buffer, Buffer>(this.path, {keyEncoding: 'buffer', valueEncoding: 'buffer'})
     await this.level.open({createIfMissing: true})
+    this.writeBack.discard()
+    this.emptyKeys.clear() // a recovery pushes no deleted records
     this.records = staging.records // each key is pushed once
     this.lastSeqnum = this.kind === 'volatile' ? 0 : await this.seqnum()
   }

@@ -11,7 +11,8 @@
 // A key that fails a step (a record lock held, a newer copy somewhere, D stored it again) stays
 // for the next pass. Locks are only tried, never waited for, so vacuuming never holds up clients.
 // The service runs this only while every configured node is active: a node that is away could
-// otherwise hold an older copy that comes back with it.
+// otherwise hold an older copy that comes back with it. Candidates are the keys this node stored
+// empty since it started (LocalDb.emptyKeys), so a pass never scans the database.
 import type {KeyedLocks} from './lock-queue.js'
 import type {DbNode} from './node-state.js'
 import {decodePage, dmasterOf, HEADER_SIZE, PageWriter, rsnOf, type PageEntry} from './record.js'
@@ -19,8 +20,8 @@ import type {LocalDb} from './store.js'
 import {lockKey} from './volatile.js'
 import {BadRequest} from './wire.js'
 
-/** At most this many bytes of deleted records per database and pass. */
-const PASS_BYTES = 256 * 1024
+/** At most this many deleted records per database and pass. */
+const PASS_RECORDS = 5000
 const CALL_TIMEOUT_MS = 10_000
 const VOLATILE = ['volatile'] as const
 
@@ -46,11 +47,16 @@ export class Vacuum {
     for (const db of [...n.dbs.values()]) {
       if (db.kind !== 'volatile' || n.halted) continue
       const gen = n.generation
-      const {page} = await db.page(undefined, PASS_BYTES, (v) => v.length === HEADER_SIZE && dmasterOf(v) === n.pnn)
       const byLmaster = new Map<number, PageEntry[]>()
-      for (const e of decodePage(page) ?? []) {
-        const l = n.lmaster(e.key)
-        byLmaster.set(l, [...(byLmaster.get(l) ?? []), {key: Buffer.from(e.key), value: Buffer.from(e.value)}])
+      let taken = 0
+      for (const key of db.emptyKeys.values()) {
+        const value = db.getSync(key)
+        if (!value || value.length !== HEADER_SIZE || dmasterOf(value) !== n.pnn) continue
+        const l = n.lmaster(key)
+        const list = byLmaster.get(l)
+        if (list) list.push({key, value})
+        else byLmaster.set(l, [{key, value}])
+        if (++taken >= PASS_RECORDS) break
       }
       for (const [l, entries] of byLmaster) {
         try {

@@ -49,6 +49,15 @@ export class WriteBack {
     return unwritten ? unwritten.value : this.written.get(k)
   }
 
+  /** Drops everything, unwritten puts included: the database was replaced (a recovery's copy). */
+  discard(): void {
+    clearTimeout(this.timer)
+    this.timer = undefined
+    this.unwritten.clear()
+    this.failure = undefined
+    this.forgetWritten()
+  }
+
   /** Forgets the written records kept for reads: call when LevelDB is changed around put(). */
   forgetWritten(): void {
     this.written.clear()
