@@ -17,6 +17,9 @@ import {sandboxDown, sandboxUp} from '../dist/dev/sandbox.js'
 import {waitForCluster} from '../dist/dev/wait.js'
 import {rawLevel} from './_raw-level.js'
 
+// A reader that stops early (`| head`) must not kill the run before it stops its servers.
+process.stdout.on('error', () => undefined)
+
 const SECONDS = Number(process.env.SECONDS ?? 3)
 const MESSAGES = Number(process.env.MESSAGES ?? 50_000)
 const WINDOW = 1000

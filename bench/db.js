@@ -21,6 +21,9 @@ import {encodeValue} from '../dist/db/record.js'
 import {startNatsServers, stopNatsServers} from '../dist/dev/nats-servers.js'
 import {rawLevel} from './_raw-level.js'
 
+// A reader that stops early (`| head`) must not kill the run before it stops its servers.
+process.stdout.on('error', () => undefined)
+
 const dir = mkdtempSync(join(tmpdir(), 'ctdbctl-bench-db-'))
 const servers = await startNatsServers({count: 1, dir})
 const log = pino({level: 'silent'})
