@@ -3,8 +3,9 @@
 // loopback. One JSON line per result:
 //   raw classic-level put/get per second (the reference), local fetchLock+store per second with
 //   1 and 8 concurrent owners in the daemon's database service (no client socket: bench/client.js
-//   measures the same through the socket of a running daemon), record migrations per second between two nodes (CTDB's fetch
-//   ring: two nodes increment one record in turn), persistent commits per second on 3 nodes,
+//   measures the same through the socket of a running daemon), record migrations per second
+//   between two nodes (CTDB's fetch ring: two nodes increment one record in turn), persistent
+//   commits per second on 3 nodes,
 //   and recovery time of 100k and 1M volatile records spread over 3 nodes.
 // The recovery data is loaded straight into each node's LevelDB (loading 1M records through
 // fetch-lock would dominate the run); what is timed is the recovery alone.

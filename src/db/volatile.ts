@@ -160,7 +160,7 @@ export class VolatileRecords {
       if (lmaster === n.pnn) return await this.lmasterStep(db, key, gen, n.pnn, existed)
       const reply = await n.untilFrozen(n.transport.request(lmaster, {op: 'migrate', db: db.name, kind: 'volatile', gen, to: n.pnn}, key, MIGRATE_TIMEOUT_MS))
       if (!reply || n.halted || gen !== n.generation) return undefined
-      return await this.adopt(db, key, reply.body, existed)
+      return this.adopt(db, key, reply.body, existed)
     } catch (e) {
       const err = e as Error
       n.log.debug({db: db.name, err: err.message}, 'record migration failed; retrying')
@@ -172,18 +172,12 @@ export class VolatileRecords {
   }
 
   /** Stores a migrated record as this node's (RSN + 1); call right after a generation check. */
-  private async adopt(db: LocalDb, key: Buffer, given: Buffer, existed: boolean): Promise<Buffer> {
-    const n = this.node
-    n.enter()
-    try {
-      const rec = decodeValue(given)
-      const header = {rsn: (rec?.header.rsn ?? 0) + 1, dmaster: n.pnn, flags: (rec?.header.flags ?? 0) & ~FLAG_MIGRATED_WITH_DATA}
-      const stored = encodeValue(header, rec?.data ?? Buffer.alloc(0))
-      db.put(key, stored, existed)
-      return stored
-    } finally {
-      n.leave()
-    }
+  private adopt(db: LocalDb, key: Buffer, given: Buffer, existed: boolean): Buffer {
+    const rec = decodeValue(given)
+    const header = {rsn: (rec?.header.rsn ?? 0) + 1, dmaster: this.node.pnn, flags: (rec?.header.flags ?? 0) & ~FLAG_MIGRATED_WITH_DATA}
+    const stored = encodeValue(header, rec?.data ?? Buffer.alloc(0))
+    db.put(key, stored, existed)
+    return stored
   }
 
   /**
@@ -216,15 +210,8 @@ export class VolatileRecords {
       if (!reply) throw new RetryLater(`node ${n.pnn} froze for recovery`)
       n.checkGeneration(gen)
       const given = reply.body
-      if (to === n.pnn) return await this.adopt(db, key, given, existed)
-      if (given.length >= HEADER_SIZE) {
-        n.enter()
-        try {
-          db.put(key, withNewDmaster(given, to), value !== undefined)
-        } finally {
-          n.leave()
-        }
-      }
+      if (to === n.pnn) return this.adopt(db, key, given, existed)
+      if (given.length >= HEADER_SIZE) db.put(key, withNewDmaster(given, to), value !== undefined)
       return given
     } finally {
       unlock()

@@ -10,6 +10,13 @@ import {createDatabaseService, type DatabaseService} from '../../src/db/index.js
 import {startNatsServers, stopNatsServers, type NatsServerHandle} from '../../src/dev/nats-servers.js'
 import {waitFor} from '../helpers/wait.js'
 
+/**
+ * Lets pending I/O run. A local fetchLock + store never waits for I/O, so an in-process client
+ * loop must yield between iterations (as socket clients do), or other nodes' NATS requests never
+ * get in.
+ */
+export const yieldToIo = () => new Promise<void>((r) => setImmediate(r))
+
 export class DbHarness {
   readonly services: (DatabaseService | undefined)[] = []
   private readonly conns: (NatsConnection | undefined)[] = []

@@ -3,7 +3,7 @@
 // node agrees on the content.
 import {createHash} from 'node:crypto'
 import {hashlittle} from '../../src/db/hash.js'
-import {DbHarness} from './harness.js'
+import {DbHarness, yieldToIo} from './harness.js'
 
 const b = (s: string) => Buffer.from(s)
 
@@ -15,10 +15,6 @@ describe('a node holding a contended volatile record is killed', () => {
   afterAll(async () => {
     await h?.stop()
   })
-
-  // A local fetchLock + store never waits for I/O, so an in-process loop must let NATS in
-  // between iterations, as clients on the socket do; otherwise one node's loop runs alone.
-  const yieldToIo = () => new Promise((r) => setImmediate(r))
 
   test('the record survives with the highest sequence number a surviving node saw; the other client carries on', async () => {
     const k = b('counter')

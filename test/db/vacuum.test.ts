@@ -1,11 +1,10 @@
 // Vacuuming deleted volatile records (src/db/vacuum.ts) on 3 in-process database services over a
 // real nats-server: deleted records disappear from every node, a recovery afterwards does not
 // bring older copies back, and a record stored again after its delete survives.
-import {DbHarness} from './harness.js'
+import {DbHarness, yieldToIo} from './harness.js'
 
 const b = (s: string) => Buffer.from(s)
 const DB = 'vac.tdb'
-const yieldToIo = () => new Promise((r) => setImmediate(r))
 
 let h: DbHarness
 beforeAll(async () => {
